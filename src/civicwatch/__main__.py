@@ -1,0 +1,5 @@
+"""``python -m civicwatch`` runs the command line."""
+
+from civicwatch.cli import main
+
+main()

@@ -1,0 +1,449 @@
+"""The ``civicwatch`` command: a thin shell over the library.
+
+Each command parses its options, calls one library function and renders the
+result. Errors from the library are named exceptions carrying the input;
+``_run`` turns them into one line on stderr and an exit status (2 for a usage
+mistake, 1 for failed inputs), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from civicwatch import __version__
+from civicwatch.config import Settings, load_settings
+from civicwatch.errors import CivicwatchError, UsageError
+from civicwatch.model import SourceKind
+
+app = typer.Typer(
+    name="civicwatch",
+    help="Monitor civic space: collect the reports monitors read, code them into incidents, publish them.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", "-d", help="Database URL (default: $CIVICWATCH_DATABASE_URL or ./civicwatch.db)."),
+]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="A civicwatch.toml settings file.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+def _run(work: Callable[[], T]) -> T:
+    """Call ``work``; render civicwatch errors as one line and exit with 2 (usage) or 1 (failed input)."""
+    try:
+        return work()
+    except UsageError as exc:
+        _say_error(exc.input, exc.reason)
+        raise typer.Exit(2) from None
+    except CivicwatchError as exc:
+        _say_error(exc.input, exc.reason)
+        raise typer.Exit(1) from None
+
+
+def _say_error(input: str, reason: str) -> None:
+    err.print(f"[red]error:[/red] {escape(input)}: {escape(reason)}", highlight=False)
+
+
+def _usage_error(input: str, reason: str) -> NoReturn:
+    _say_error(input, reason)
+    raise typer.Exit(2)
+
+
+def _settings(database: str | None, config: Path | None, **overrides: Any) -> Settings:
+    return _run(lambda: load_settings(config, database_url=database, **overrides))
+
+
+@contextmanager
+def _store(settings: Settings, *, ready: bool = True) -> Iterator[Any]:
+    from civicwatch.store import Store
+
+    store = _run(lambda: Store(settings.database_url))
+    try:
+        if ready:
+            _run(store.ensure_ready)
+        yield store
+    finally:
+        store.close()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"civicwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Monitor civic space: collect the reports monitors read, code them into incidents, publish them.
+
+    Start with [bold]civicwatch init[/bold], add what you read with [bold]civicwatch add-source[/bold],
+    then run [bold]civicwatch collect[/bold] as often as you like.
+    """
+
+
+@app.command()
+def init(database: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Create the database, or bring an existing one up to date.
+
+    Example: [bold]civicwatch init --database sqlite:///monitor.db[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings, ready=False) as store:
+        _run(store.upgrade)
+        out.print(f"Database ready at {_safe_url(settings.database_url)} (revision {store.current_revision()}).")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Run pending migrations.
+
+    Example: [bold]civicwatch db upgrade --database postgresql://civicwatch@localhost/civicwatch[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings, ready=False) as store:
+        before = store.current_revision()
+        _run(store.upgrade)
+        after = store.current_revision()
+        if before == after:
+            out.print(f"Already up to date (revision {after}).")
+        else:
+            out.print(f"Upgraded from {before or 'an empty database'} to {after}.")
+
+
+@app.command("add-source")
+def add_source(
+    location: Annotated[str, typer.Argument(help="A feed or page URL, or a local file or folder.")],
+    kind: Annotated[
+        SourceKind | None, typer.Option(help="What it is; detected when not given.", case_sensitive=False)
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A short name (default: from the URL or path).")] = None,
+    every: Annotated[str, typer.Option(help="How often to collect it: 30m, 6h, 1d, 1w.")] = "6h",
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Allow URLs on loopback or private networks.")
+    ] = False,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Register a source to collect from.
+
+    Examples:
+
+      [bold]civicwatch add-source https://example.org/central-asia/feed.xml --every 2h[/bold]
+
+      [bold]civicwatch add-source ./partner-export.jsonl --name partner[/bold]
+    """
+    from civicwatch.collect.fetch import Fetcher
+    from civicwatch.collect.sources import is_url, new_source
+
+    settings = _settings(database, config, allow_private=allow_private or None)
+    with _store(settings) as store:
+        if is_url(location) and kind is None:
+            with Fetcher(settings, validators=None) as fetcher:
+                source = _run(lambda: new_source(location, settings, fetcher, kind=kind, name=name, every=every))
+        else:
+            source = _run(lambda: new_source(location, settings, None, kind=kind, name=name, every=every))
+        added = _run(lambda: store.add_source(source))
+    out.print(f"Added {added.kind.value} source [bold]{added.name}[/bold]: {added.location}")
+
+
+@app.command()
+def sources(json_output: JsonOption = False, database: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """List the sources with their last run, item counts and last error.
+
+    Example: [bold]civicwatch sources --json[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        found = store.sources()
+    if json_output:
+        out.print_json(data=[_source_json(s) for s in found])
+        return
+    table = Table("name", "kind", "every", "last run", "items", "last error", title=f"{len(found)} sources")
+    for s in found:
+        table.add_row(s.name, s.kind.value, _every(s.every_seconds),
+                      s.last_run_at.strftime("%Y-%m-%d %H:%M") if s.last_run_at else "never",
+                      str(s.item_count), s.last_error or "")
+    out.print(table)
+
+
+@app.command("remove-source")
+def remove_source(
+    name: Annotated[str, typer.Argument(help="The source's name.")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Stop collecting a source (its documents stay).
+
+    Example: [bold]civicwatch remove-source partner[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        if not store.remove_source(name):
+            _usage_error(name, "no such source")
+    out.print(f"Removed {name}.")
+
+
+@app.command()
+def collect(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Collect only this source now (repeatable).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Skip items published before this date (YYYY-MM-DD).")] = None,
+    all_sources: Annotated[bool, typer.Option("--all", help="Collect every source now, due or not.")] = False,
+    json_output: JsonOption = False,
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Allow URLs on loopback or private networks.")
+    ] = False,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch what is due from every source and store new documents.
+
+    Exit status: 0 when everything was read, 1 when some inputs failed, 2 for a usage mistake.
+
+    Examples:
+
+      [bold]civicwatch collect[/bold]
+
+      [bold]civicwatch collect --source partner --since 2026-01-01 --json[/bold]
+    """
+    from civicwatch.collect.pipeline import collect as collect_all
+
+    if since is not None:
+        _run(lambda: _check_date(since))
+    settings = _settings(database, config, allow_private=allow_private or None)
+    with _store(settings) as store, _progress(enabled=not json_output) as report:
+        summary = _run(lambda: collect_all(store, settings, source_names=source, since=since, force=all_sources,
+                                           report=report))
+    if json_output:
+        out.print_json(data=summary.to_json())
+    else:
+        table = Table("source", "new", "duplicate", "failed", "note", title="Collected")
+        for s in summary.sources:
+            note = "not modified" if s.not_modified else (s.error or "")
+            table.add_row(s.name, str(s.new), str(s.duplicate), str(s.failed), note)
+        table.add_row("[bold]all[/bold]", str(summary.new), str(summary.duplicate), str(summary.failed), "")
+        out.print(table)
+        if not summary.sources:
+            out.print("No source is due. Use --all to collect every source now.")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[str, str, object], None]]:
+    """A Rich progress bar on stderr fed by the pipeline's events; failures print as single lines."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, transient=True, disable=not enabled)
+    task = progress.add_task("collecting", total=None)
+
+    def report(event: str, name: str, detail: object) -> None:
+        if event == "source":
+            progress.update(task, description=f"collecting {name}")
+        elif event == "item":
+            progress.advance(task)
+        elif event == "failure":
+            progress.console.print(f"[yellow]failed:[/yellow] {escape(str(detail))}", highlight=False)
+
+    with progress:
+        yield report
+
+
+@app.command()
+def documents(
+    source: Annotated[str | None, typer.Option(help="Only documents from this source.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Only documents in this language (ISO 639-1).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many to show.")] = 50,
+    json_output: JsonOption = False,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List stored documents, oldest first.
+
+    Example: [bold]civicwatch documents --lang ru --limit 10[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        source_id = None
+        if source:
+            found = store.source(source)
+            if found is None:
+                _usage_error(source, "no such source")
+            source_id = found.id if found else None
+        docs = store.documents(source_id=source_id, lang=lang, limit=limit)
+    if json_output:
+        for d in docs:
+            sys.stdout.write(json.dumps(_document_json(d), ensure_ascii=False) + "\n")
+        return
+    _print_documents(docs)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to look for in document text and titles.")],
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many results.")] = 20,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Full-text search over stored documents.
+
+    Example: [bold]civicwatch search "detained journalist"[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        results = _run(lambda: store.search(query, limit=limit))
+    for doc, snippet in results:
+        out.print(f"[bold]{doc.id}[/bold] {escape(doc.title or '')} [dim]{escape(doc.url or '')}[/dim]",
+                  highlight=False)
+        out.print(f"    {snippet}", highlight=False, markup=False)
+    if not results:
+        out.print("No match.")
+
+
+@app.command()
+def show(
+    document_id: Annotated[int, typer.Argument(help="A document's id (see `civicwatch documents`).")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print one document with its metadata.
+
+    Example: [bold]civicwatch show 12[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        doc = store.document(document_id)
+    if doc is None:
+        _usage_error(str(document_id), "no such document")
+    meta = _document_json(doc)
+    text = meta.pop("text")
+    for key, value in meta.items():
+        if value not in (None, ""):
+            out.print(f"[bold]{key}:[/bold] {escape(str(value))}", highlight=False)
+    out.print()
+    out.print(text, highlight=False, markup=False)
+
+
+@app.command()
+def check(database: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Check the database for duplicate, orphan or half-written rows (exit 1 if any).
+
+    Example: [bold]civicwatch check[/bold]
+    """
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        problems = store.integrity_problems()
+    for problem in problems:
+        err.print(f"[red]problem:[/red] {escape(problem)}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    out.print("No problems found.")
+
+
+@app.command()
+def demo(
+    database: Annotated[str, typer.Option("--database", "-d", help="Database URL for the demo.")] = (
+        "sqlite:///civicwatch.db"
+    ),
+    examples: Annotated[Path, typer.Option(help="The sample corpus folder.")] = Path("examples"),
+) -> None:
+    """Load civicwatch's own sample corpus (fictional people) and show what was collected.
+
+    Example: [bold]civicwatch demo[/bold]
+    """
+    from civicwatch.demo import load_demo
+
+    settings = _settings(database, None)
+    with _store(settings, ready=False) as store:
+        summary = _run(lambda: load_demo(store, settings, examples))
+        out.print(f"Collected the sample corpus into {_safe_url(settings.database_url)}: "
+                  f"{summary.new} new, {summary.duplicate} duplicate, {summary.failed} failed.")
+        for s in summary.sources:
+            for failure in s.failures:
+                err.print(f"[yellow]failed:[/yellow] {escape(str(failure))}", highlight=False)
+        _print_documents(store.documents(limit=1000))
+        counts = store.counts()
+        by_lang = store.counts_by_lang()
+    out.print(f"{counts.get('documents', 0)} documents ({counts.get('digests', 0)} of them digests), "
+              f"{counts.get('sightings', 0)} duplicate sightings; languages: "
+              + ", ".join(f"{k or '?'} {v}" for k, v in sorted(by_lang.items(), key=lambda kv: -kv[1])))
+
+
+def _print_documents(docs: list[Any]) -> None:
+    table = Table("id", "lang", "published", "title", "words", title=f"{len(docs)} documents")
+    for d in docs:
+        title = escape(d.title or d.text[:60].replace("\n", " "))
+        if d.is_digest:
+            title = f"[dim](digest)[/dim] {title}"
+        elif d.parent_id:
+            title = f"  └ {title}"
+        table.add_row(str(d.id), d.lang or "?", (d.published or "")[:10], title, str(len(d.text.split())))
+    out.print(table)
+
+
+def _source_json(s: Any) -> dict[str, Any]:
+    return {"name": s.name, "location": s.location, "kind": s.kind.value, "every_seconds": s.every_seconds,
+            "last_run_at": s.last_run_at.isoformat() if s.last_run_at else None,
+            "last_ok_at": s.last_ok_at.isoformat() if s.last_ok_at else None,
+            "items": s.item_count, "last_error": s.last_error, "failures": s.failures}
+
+
+def _document_json(d: Any) -> dict[str, Any]:
+    return {"id": d.id, "source_id": d.source_id, "url": d.url, "canonical_url": d.canonical_url,
+            "title": d.title, "author": d.author, "published": d.published, "published_from": d.published_from,
+            "fetched_at": d.fetched_at.isoformat() if d.fetched_at else None, "lang": d.lang,
+            "parent_id": d.parent_id, "is_digest": d.is_digest, "content_hash": d.content_hash, "text": d.text}
+
+
+def _every(seconds: int) -> str:
+    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _check_date(value: str) -> None:
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(value, "not a date; use YYYY-MM-DD") from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported by the store; here it is only displayed
+        return url
+
+
+def main() -> None:
+    """Entry point of the ``civicwatch`` console script."""
+    app()

@@ -1,0 +1,259 @@
+"""Read one web page: decode its bytes safely, then take its main text and metadata with trafilatura.
+
+This module also holds what the other readers share: the ``ReadResult`` and
+``Fetch`` types, byte decoding, HTML parsing, and HTML-fragment-to-text.
+
+Readers never do HTTP themselves: a reader that must follow a link is given a
+``fetch`` callable (the pipeline's Fetcher), which returns a ``Fetched`` or
+raises a ``FetchError``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html as htmllib
+import re
+from collections.abc import Callable
+
+import charset_normalizer
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
+
+from civicwatch.collect.pdf import read_pdf
+from civicwatch.errors import ParseError
+from civicwatch.model import Failure, Fetched, Item
+
+ReadResult = tuple[list[Item], list[Failure]]
+"""What a reader of many items returns: the items read, and one Failure per input it could not read."""
+
+Fetch = Callable[[str], Fetched]
+"""Fetches a URL for a reader (following a feed entry's or a teaser's link); raises FetchError."""
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+# Binary formats that servers sometimes label text/html; checked before any decoding.
+_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"BZh", b"\x7fELF")
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
+# Characters libxml2 refuses in a Python string (it raises instead of skipping them).
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Labels that browsers decode as windows-1252 (WHATWG encoding standard); ascii pages are often UTF-8.
+_WINDOWS_1252_ALIASES = frozenset({"ascii", "latin-1", "latin1", "iso8859-1", "iso-8859-1", "us-ascii"})
+_SNIFF_BYTES = 8192
+
+_PARSER = HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"})
+_BLOCK_TAGS = frozenset(
+    "address article blockquote br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr li main ol p pre "
+    "section table td th tr ul".split()
+)
+
+
+def is_binary(data: bytes) -> bool:
+    """Whether ``data`` looks like binary content rather than text (NUL bytes, control bytes, magic numbers)."""
+    head = data[:_SNIFF_BYTES]
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False  # UTF-16 text is full of NUL bytes
+    if b"\x00" in head:
+        return True
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > len(head) // 20
+
+
+def _codec(label: str | None) -> str | None:
+    """The Python codec name for a charset label, or None when Python does not know it."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    return "cp1252" if name in _WINDOWS_1252_ALIASES else name
+
+
+def _strict(data: bytes, codec: str | None) -> str | None:
+    if codec is None:
+        return None
+    if codec == "cp1252":
+        # Declared latin-1/ascii pages are frequently UTF-8 in truth; cp1252 leaves 5 bytes undefined.
+        for attempt in ("utf-8", "cp1252", "latin-1"):
+            text = _strict(data, attempt)
+            if text is not None:
+                return text
+        return None
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_bytes(data: bytes, declared: str | None = None, *, sniff_meta: bool = True) -> str:
+    """Decode ``data`` without ever failing: BOM, then the declared charset, then ``<meta charset>``,
+    then UTF-8, then charset_normalizer's guess, and finally UTF-8 with replacement characters.
+
+    ``declared`` is the charset from the Content-Type header, if any. A declared charset that cannot
+    decode the bytes is ignored rather than trusted, since servers often misstate it.
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    text = _strict(data, _codec(declared))
+    if text is None and sniff_meta:
+        match = _META_CHARSET.search(data[:4096])
+        text = _strict(data, _codec(match.group(1).decode("ascii"))) if match else None
+    if text is None:
+        text = _strict(data, "utf-8")
+    if text is None:
+        best = charset_normalizer.from_bytes(data).best()
+        encoding = best.encoding if best is not None else None
+        text = data.decode(encoding or "utf-8", errors="replace")
+    return text
+
+
+def decode_html(fetched: Fetched) -> str:
+    """The text of an HTML response, decoded safely; ParseError when it is empty or binary."""
+    data = fetched.content
+    if not data.strip():
+        raise ParseError(fetched.url, "empty response")
+    if is_binary(data):
+        raise ParseError(fetched.url, "not an HTML page (binary content)")
+    return decode_bytes(data, fetched.charset)
+
+
+def parse_html(text: str, url: str) -> HtmlElement:
+    """Parse decoded HTML into an lxml tree, once, for every later use (teasers, trafilatura, fallback).
+
+    libxml2 caps nesting at 256 levels, so hostile deeply nested pages parse quickly into a bounded tree.
+    """
+    text = _INVALID_XML_CHARS.sub("", _XML_DECLARATION.sub("", text, count=1))
+    try:
+        tree = trafilatura.load_html(text)
+        if tree is None:  # a fragment without <html>: trafilatura refuses it, lxml wraps it
+            tree = document_fromstring(text, parser=_PARSER)
+    except (etree.LxmlError, ValueError, RecursionError) as exc:
+        raise ParseError(url, f"not a readable HTML page: {exc}") from exc
+    if tree is None:
+        raise ParseError(url, "not a readable HTML page")
+    return tree
+
+
+def tree_text(root: HtmlElement) -> str:
+    """Visible text of an element with a line break after each block, skipping scripts and page chrome."""
+    parts: list[str] = []
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in _SKIP_TAGS and el is not root:
+                walker.skip_subtree()
+                if el.tail:
+                    parts.append(el.tail)
+                continue
+            if el.text:
+                parts.append(el.text)
+        else:
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if el.tail and el is not root:
+                parts.append(el.tail)
+    return normalize_text("".join(parts))
+
+
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_BREAK_TAG = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote|p|li|h[1-6])\b[^>]{0,2000}>", re.I)
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANKS = re.compile(r"\n\s*\n\s*")
+
+
+def normalize_text(text: str) -> str:
+    """Collapse runs of spaces, strip each line, and keep at most one blank line between paragraphs."""
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (a feed summary, a teaser): tags dropped, entities decoded.
+
+    Regular expressions rather than a parser, so that a fragment's depth or brokenness cannot matter.
+    """
+    if "<" not in fragment and "&" not in fragment:
+        return normalize_text(fragment)
+    text = _SCRIPT.sub(" ", fragment)
+    text = _BREAK_TAG.sub("\n", text)
+    text = _TAG.sub("", text)
+    return normalize_text(htmllib.unescape(text))
+
+
+def _title_of(tree: HtmlElement) -> str | None:
+    title = tree.find(".//title")
+    text = normalize_text(title.text_content()) if title is not None else ""
+    return text or None
+
+
+def page_item(fetched: Fetched, tree: HtmlElement) -> Item:
+    """The Item for a parsed page: trafilatura's main text and metadata, or the visible text as fallback."""
+    document = None
+    try:
+        document = trafilatura.bare_extraction(tree, url=fetched.url, with_metadata=True)
+    except Exception:  # noqa: BLE001 - a third-party extractor on hostile HTML: fall back, never crash
+        document = None
+    raw_type = fetched.content_type or "text/html"
+    if document is not None and not isinstance(document, dict) and (document.text or "").strip():
+        return Item(
+            text=document.text.strip(),
+            url=fetched.url,
+            title=document.title or None,
+            published=document.date or None,
+            published_from="metadata" if document.date else None,
+            author=document.author or None,
+            canonical_url=document.url or None,
+            raw=fetched.content,
+            raw_type=raw_type,
+        )
+    # trafilatura gives up on short or odd pages (under its minimum size): keep the visible text.
+    body = tree.find(".//body")
+    text = tree_text(body if body is not None else tree)
+    if not text:
+        raise ParseError(fetched.url, "no text found in the page")
+    return Item(text=text, url=fetched.url, title=_title_of(tree), raw=fetched.content, raw_type=raw_type)
+
+
+def read_page(fetched: Fetched) -> Item:
+    """Main text, title, author, date (``published_from="metadata"``) and canonical URL of an HTML page.
+
+    Raises ParseError for an empty body, binary content, or a page without any text.
+    """
+    return page_item(fetched, parse_html(decode_html(fetched), fetched.url))
+
+
+def read_text(fetched: Fetched) -> Item:
+    """A plain-text response as one Item (decoded safely)."""
+    if not fetched.content.strip():
+        raise ParseError(fetched.url, "empty response")
+    if is_binary(fetched.content):
+        raise ParseError(fetched.url, "not a text document (binary content)")
+    text = normalize_text(decode_bytes(fetched.content, fetched.charset, sniff_meta=False))
+    return Item(text=text, url=fetched.url, raw=fetched.content, raw_type=fetched.content_type or "text/plain")
+
+
+def read_linked(fetched: Fetched) -> Item:
+    """Read what a followed link returned, whatever it is: a PDF, plain text, or (by default) HTML."""
+    head = fetched.content[:1024].lstrip()
+    if fetched.content_type == "application/pdf" or head.startswith(b"%PDF"):
+        item = read_pdf(fetched.content, fetched.url)
+        item.url = fetched.url
+        return item
+    if fetched.content_type == "text/plain":
+        return read_text(fetched)
+    return read_page(fetched)

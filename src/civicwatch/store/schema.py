@@ -1,0 +1,163 @@
+"""The tables, as SQLAlchemy Core ``Table`` objects: what the store's queries are written against.
+
+The migrations in ``migrations/versions`` create these tables (and, per engine, the
+full-text index that is not described here: an FTS5 table kept in sync by triggers on
+SQLite, a generated ``tsvector`` column with a GIN index on PostgreSQL).
+``tests/test_migrations.py`` checks that the two descriptions agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so that later migrations can refer to them on both engines.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back as an aware UTC ``datetime``.
+
+    SQLite keeps no time zone and PostgreSQL answers in the session's zone; converting on
+    the way in and out makes both engines compare and return the same values. A naive
+    datetime is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        # SQLite compares timestamps as text: store them all naive, in the one zone.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("location", Text, nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("every_seconds", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_run_at", UTCDateTime),
+    Column("last_ok_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("next_due_at", UTCDateTime, index=True),
+    sqlite_autoincrement=True,  # never reuse the id of a removed source
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    # On SQLite this is the rowid, which the FTS5 index refers to.
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("url", Text),
+    Column("canonical_url", Text, index=True),
+    Column("title", Text),
+    Column("author", Text),
+    Column("published", Text),  # ISO date or timestamp, at the precision the source gave
+    Column("published_from", Text),
+    Column("fetched_at", UTCDateTime),
+    Column("lang", String(16), index=True),
+    Column("lang_score", Float),
+    Column("text", Text, nullable=False),
+    Column("content_hash", String(128), nullable=False, unique=True),
+    Column("parent_id", Integer, ForeignKey("documents.id", ondelete="SET NULL"), index=True),
+    Column("is_digest", Boolean, nullable=False, server_default=text("false")),
+    Column("external_id", Text),
+    Column("raw", LargeBinary),  # the payload as fetched, zlib-compressed by the caller
+    Column("raw_type", Text),
+    Column("signature", LargeBinary),  # MinHash signature, for near-duplicate comparison
+    Index("ix_documents_source_id_url", "source_id", "url"),
+    sqlite_autoincrement=True,  # ids are cursors (``after_id``): never hand one out twice
+)
+
+# MinHash LSH bands: documents sharing a band are near-duplicate candidates. The primary
+# key leads with ``band``, so it is also the index the candidate lookup uses.
+document_bands = Table(
+    "document_bands",
+    metadata,
+    Column("band", Text, nullable=False),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    PrimaryKeyConstraint("band", "document_id"),
+)
+
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE")),
+    # '' when the copy had no address: NULLs would never collide in the unique index below.
+    Column("url", Text, nullable=False, server_default=text("''")),
+    Column("kind", String(8), nullable=False),
+    Column("similarity", Float, nullable=False, server_default=text("1.0")),
+    Column("seen_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind IN ('exact', 'near')", name="kind"),
+    Index("ix_sightings_source_id_url", "source_id", "url"),
+    sqlite_autoincrement=True,
+)
+# Once per (document, source, address); a sighting without a source counts as source 0.
+Index(
+    "ux_sightings_document_source_url",
+    sightings.c.document_id,
+    func.coalesce(sightings.c.source_id, 0),
+    sightings.c.url,
+    unique=True,
+)
+
+http_cache = Table(
+    "http_cache",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("checked_at", UTCDateTime, nullable=False),
+)
+
+# Tables that hold data (for counting, clearing test databases...), parents first.
+DATA_TABLES = (sources, documents, document_bands, sightings, http_cache)
