@@ -86,6 +86,7 @@ class Hit:
 class _Combo:
     parts: list[str]
     entry: Entry
+    gap: int = COMBO_GAP
 
 
 class Lexicon:
@@ -114,6 +115,13 @@ class Lexicon:
             for part in parts:
                 self._phrases.setdefault(part, [])
             self._combos.append(_Combo(parts, entry))
+            return
+        if "*" in phrase.rstrip("*"):
+            # An inflected word inside a phrase ("физическ* сил*"): its words must follow one another.
+            parts = phrase.split(" ")
+            for part in parts:
+                self._phrases.setdefault(part, [])
+            self._combos.append(_Combo(parts, entry, gap=2))
             return
         if entry not in self._phrases[phrase]:
             self._phrases[phrase].append(entry)
@@ -190,7 +198,7 @@ class Lexicon:
                     # The nearest following part, found by bisection: linear overall.
                     i = bisect_left(starts.get(part, []), cur_end)
                     spans = ordered.get(part, [])
-                    if i >= len(spans) or spans[i][0] > cur_end + COMBO_GAP:
+                    if i >= len(spans) or spans[i][0] > cur_end + combo.gap:
                         ok = False
                         break
                     cur_end = spans[i][1]

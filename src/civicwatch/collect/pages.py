@@ -33,7 +33,9 @@ Fetch = Callable[[str], Fetched]
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 # Binary formats that servers sometimes label text/html; checked before any decoding.
-_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"BZh", b"\x7fELF")
+_BINARY_MAGIC = (
+    b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"BZh", b"\x7fELF"
+)
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
@@ -44,15 +46,16 @@ _WINDOWS_1252_ALIASES = frozenset({"ascii", "latin-1", "latin1", "iso8859-1", "i
 _SNIFF_BYTES = 8192
 
 _PARSER = HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"})
+# Page chrome and code: left out of the fallback text.
+_SKIP_TAGS = frozenset("script style noscript template nav header footer aside form".split())  # noqa: SIM905
 _BLOCK_TAGS = frozenset(
-    "address article blockquote br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr li main ol p pre "
+    "address article blockquote br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr li main ol p pre "  # noqa: SIM905
     "section table td th tr ul".split()
 )
 
 
 def is_binary(data: bytes) -> bool:
-    """Whether ``data`` looks like binary content rather than text (NUL bytes, control bytes, magic numbers)."""
+    """Whether ``data`` looks binary rather than text: NUL or control bytes, or a known magic number."""
     head = data[:_SNIFF_BYTES]
     if head.startswith(_BINARY_MAGIC):
         return True
@@ -76,19 +79,26 @@ def _codec(label: str | None) -> str | None:
 
 
 def _strict(data: bytes, codec: str | None) -> str | None:
+    """``data`` decoded with ``codec`` when every byte is valid in it, else None."""
     if codec is None:
         return None
-    if codec == "cp1252":
-        # Declared latin-1/ascii pages are frequently UTF-8 in truth; cp1252 leaves 5 bytes undefined.
-        for attempt in ("utf-8", "cp1252", "latin-1"):
-            text = _strict(data, attempt)
-            if text is not None:
-                return text
-        return None
-    try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
+    # Declared latin-1/ascii pages are frequently UTF-8 in truth; cp1252 leaves 5 bytes undefined.
+    attempts = ("utf-8", "cp1252", "latin-1") if codec == "cp1252" else (codec,)
+    for attempt in attempts:
+        try:
+            return data.decode(attempt)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
+
+
+def _guess_codec(data: bytes) -> str:
+    """charset_normalizer's best guess; among equally good guesses, windows-1252, the web's commonest."""
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches:
+        return "utf-8"
+    best = min(matches, key=lambda m: (m.chaos, -m.coherence, m.encoding != "cp1252"))
+    return str(best.encoding)
 
 
 def decode_bytes(data: bytes, declared: str | None = None, *, sniff_meta: bool = True) -> str:
@@ -114,9 +124,7 @@ def decode_bytes(data: bytes, declared: str | None = None, *, sniff_meta: bool =
     if text is None:
         text = _strict(data, "utf-8")
     if text is None:
-        best = charset_normalizer.from_bytes(data).best()
-        encoding = best.encoding if best is not None else None
-        text = data.decode(encoding or "utf-8", errors="replace")
+        text = data.decode(_guess_codec(data), errors="replace")
     return text
 
 
@@ -203,15 +211,17 @@ def _title_of(tree: HtmlElement) -> str | None:
 
 def page_item(fetched: Fetched, tree: HtmlElement) -> Item:
     """The Item for a parsed page: trafilatura's main text and metadata, or the visible text as fallback."""
-    document = None
     try:
         document = trafilatura.bare_extraction(tree, url=fetched.url, with_metadata=True)
     except Exception:  # noqa: BLE001 - a third-party extractor on hostile HTML: fall back, never crash
         document = None
+    if isinstance(document, dict):  # only with as_dict=True, which is not asked for
+        document = None
     raw_type = fetched.content_type or "text/html"
-    if document is not None and not isinstance(document, dict) and (document.text or "").strip():
+    main_text = (document.text or "").strip() if document is not None else ""
+    if main_text and document is not None:
         return Item(
-            text=document.text.strip(),
+            text=main_text,
             url=fetched.url,
             title=document.title or None,
             published=document.date or None,
@@ -229,14 +239,6 @@ def page_item(fetched: Fetched, tree: HtmlElement) -> Item:
     return Item(text=text, url=fetched.url, title=_title_of(tree), raw=fetched.content, raw_type=raw_type)
 
 
-def read_page(fetched: Fetched) -> Item:
-    """Main text, title, author, date (``published_from="metadata"``) and canonical URL of an HTML page.
-
-    Raises ParseError for an empty body, binary content, or a page without any text.
-    """
-    return page_item(fetched, parse_html(decode_html(fetched), fetched.url))
-
-
 def read_text(fetched: Fetched) -> Item:
     """A plain-text response as one Item (decoded safely)."""
     if not fetched.content.strip():
@@ -244,16 +246,29 @@ def read_text(fetched: Fetched) -> Item:
     if is_binary(fetched.content):
         raise ParseError(fetched.url, "not a text document (binary content)")
     text = normalize_text(decode_bytes(fetched.content, fetched.charset, sniff_meta=False))
-    return Item(text=text, url=fetched.url, raw=fetched.content, raw_type=fetched.content_type or "text/plain")
+    raw_type = fetched.content_type or "text/plain"
+    return Item(text=text, url=fetched.url, raw=fetched.content, raw_type=raw_type)
 
 
-def read_linked(fetched: Fetched) -> Item:
-    """Read what a followed link returned, whatever it is: a PDF, plain text, or (by default) HTML."""
-    head = fetched.content[:1024].lstrip()
-    if fetched.content_type == "application/pdf" or head.startswith(b"%PDF"):
-        item = read_pdf(fetched.content, fetched.url)
-        item.url = fetched.url
-        return item
+def read_page(fetched: Fetched) -> Item:
+    """Main text, title, author, date (``published_from="metadata"``) and canonical URL of a web page.
+
+    A PDF (by media type or ``%PDF`` header) is read with ``pdf.read_pdf`` and a ``text/plain``
+    response as plain text, since a link or a page source may lead to either. Raises ParseError
+    for an empty body, binary content, or a page without any text.
+    """
+    if fetched.content_type == "application/pdf" or fetched.content[:1024].lstrip().startswith(b"%PDF"):
+        return read_pdf(fetched.content, fetched.url)
     if fetched.content_type == "text/plain":
         return read_text(fetched)
-    return read_page(fetched)
+    return page_item(fetched, parse_html(decode_html(fetched), fetched.url))
+
+
+def may_follow(link: str, page_url: str) -> bool:
+    """Whether a reader follows ``link`` found on ``page_url``: http(s) links, and file links of local pages.
+
+    Anything else (mailto:, ftp:, a file: link in a web page) is left alone; the Fetcher applies the
+    rest of the safety rules (private addresses, robots.txt, size caps).
+    """
+    scheme = link.split(":", 1)[0].lower()
+    return scheme in ("http", "https") or (scheme == "file" and page_url.lower().startswith("file:"))

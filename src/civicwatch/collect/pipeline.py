@@ -116,11 +116,43 @@ def collect(
     else:
         sources = store.due_sources(now())
     summary = CollectSummary()
-    with Fetcher(settings, validators=store) as fetcher:
+    validators = ValidatorsAfterSuccess(store)
+    with Fetcher(settings, validators=validators) as fetcher:
         for source in sources:
-            summary.sources.append(collect_source(store, settings, fetcher, source, since=since, report=report,
-                                                  now=now))
+            result = collect_source(store, settings, fetcher, source, since=since, report=report, now=now)
+            if result.error is None:
+                validators.commit()
+            else:
+                validators.discard()
+            summary.sources.append(result)
     return summary
+
+
+class ValidatorsAfterSuccess:
+    """ETag/Last-Modified kept back until the source's items are all stored.
+
+    Saved at once, a run killed halfway would leave validators that make the
+    next run's conditional GET answer 304, and the rest of the items would
+    never be collected.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: dict[str, tuple[str | None, str | None]] = {}
+
+    def http_validators(self, url: str) -> tuple[str | None, str | None]:
+        return self.store.http_validators(url)
+
+    def set_http_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self.pending[url] = (etag, last_modified)
+
+    def commit(self) -> None:
+        for url, (etag, last_modified) in self.pending.items():
+            self.store.set_http_validators(url, etag, last_modified)
+        self.pending.clear()
+
+    def discard(self) -> None:
+        self.pending.clear()
 
 
 def collect_source(

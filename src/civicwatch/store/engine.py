@@ -54,9 +54,10 @@ def safe_url(url: URL | str) -> str:
     """``url`` as text with its password hidden: what error messages and logs may show."""
     if isinstance(url, str):
         try:
-            url = make_url(url)
+            parsed = make_url(url)
         except ArgumentError:
             return _hide_password(url)
+        return parsed.render_as_string(hide_password=True)
     return url.render_as_string(hide_password=True)
 
 

@@ -122,7 +122,9 @@ document_bands = Table(
     "document_bands",
     metadata,
     Column("band", Text, nullable=False),
-    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     PrimaryKeyConstraint("band", "document_id"),
 )
 

@@ -1,0 +1,465 @@
+"""The ``Store``: every read and write civicwatch makes to its database, on SQLite or PostgreSQL.
+
+Each public write is one short transaction, so a process killed at any moment leaves
+either the whole change or none of it. Errors from the database (unreachable, not
+migrated, disk full, locked) come out as ``StoreError(url, reason)`` with the password
+hidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from civicwatch.errors import SourceExistsError, StoreError
+from civicwatch.model import Document, Sighting, Source, SourceKind
+from civicwatch.store import checks, engine, migrate
+from civicwatch.store.schema import document_bands, documents, http_cache, sightings, sources
+from civicwatch.store.search import search_ids
+
+MAX_ERROR_CHARS = 2000  # a source's last error is shown to people: keep the first screenful
+
+_DOCUMENT_COLUMNS = [documents.c[f.name] for f in dataclasses.fields(Document)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """civicwatch's database: ``Store("sqlite:///civicwatch.db")`` or ``Store("postgresql://...")``.
+
+    Creating a ``Store`` does not connect; the first method that needs the database does.
+    Call ``upgrade()`` once to create or migrate the schema, and ``ensure_ready()`` before
+    working on a database someone else set up.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = engine.parse_url(url)
+        self.url = engine.safe_url(url)  # as the user gave it, for messages: never shows the password
+        with engine.translated_errors(self.url):
+            self._engine = engine.build_engine(self._url)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        """Close every pooled connection; the store can still be used afterwards (it reconnects)."""
+        self._engine.dispose()
+
+    # -- connections ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        self._refuse_missing_file()
+        with engine.translated_errors(self.url), self._engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def _write(self, *, create: bool = False) -> Iterator[Connection]:
+        if not create:
+            self._refuse_missing_file()
+        with engine.translated_errors(self.url), self._engine.connect() as connection:
+            # SQLite: take the write lock when the transaction starts, so a concurrent writer
+            # waits (busy_timeout) instead of failing half-way through with "database is locked".
+            connection.execution_options(**{engine.BEGIN_MODE: "IMMEDIATE"})
+            with connection.begin():
+                yield connection
+
+    def _missing_sqlite_file(self) -> bool:
+        path = engine.sqlite_path(self._url)
+        return path is not None and not path.exists()
+
+    def _refuse_missing_file(self) -> None:
+        # SQLite would silently create an empty file, leaving a stray database behind a typo.
+        if self._missing_sqlite_file():
+            raise StoreError(self.url, "database not initialised; run `civicwatch init`")
+
+    # -- schema ----------------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Create the database (and a SQLite file's folder) if needed and apply pending migrations.
+
+        Safe to run again: an up-to-date database is left as it is. All-or-nothing.
+        """
+        path = engine.sqlite_path(self._url)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(self.url, f"cannot create the folder {path.parent}: {exc.strerror}") from exc
+        with self._write(create=True) as connection:
+            migrate.upgrade(connection)
+
+    def current_revision(self) -> str | None:
+        """The migration the database is at; None when it has never been initialised."""
+        if self._missing_sqlite_file():  # do not create an empty file just to look
+            return None
+        with self._read() as connection:
+            return migrate.current_revision(connection)
+
+    def head_revision(self) -> str:
+        """The newest migration this version of civicwatch ships."""
+        return migrate.head_revision()
+
+    def ensure_ready(self) -> None:
+        """Raise ``StoreError`` unless the database is reachable and fully migrated."""
+        current = self.current_revision()
+        head = self.head_revision()
+        if current is None:
+            raise StoreError(self.url, "database not initialised; run `civicwatch init`")
+        if current != head:
+            if current not in migrate.known_revisions():
+                raise StoreError(
+                    self.url,
+                    f"database schema {current} is newer than this civicwatch knows (up to {head}); "
+                    "upgrade civicwatch",
+                )
+            raise StoreError(self.url, f"database at {current}, pending migrations up to {head}; "
+                             "run `civicwatch db upgrade`")
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    def add_source(self, source: Source) -> Source:
+        """Register ``source``; returns it with its id and creation time.
+
+        Raises ``SourceExistsError`` when its name or location is already registered.
+        """
+        created_at = source.created_at or _now()
+        values = {
+            "name": source.name,
+            "location": source.location,
+            "kind": SourceKind(source.kind).value,
+            "every_seconds": source.every_seconds,
+            "created_at": created_at,
+            "last_run_at": source.last_run_at,
+            "last_ok_at": source.last_ok_at,
+            "last_error": source.last_error,
+            "failures": source.failures,
+            "next_due_at": source.next_due_at,
+        }
+        with self._write() as connection:
+            self._refuse_duplicate_source(connection, source)
+            try:
+                new_id = connection.execute(
+                    insert(sources).values(values).returning(sources.c.id)
+                ).scalar_one()
+            except IntegrityError as exc:  # registered by another process since the check above
+                raise SourceExistsError(
+                    source.name, "a source with this name or location already exists"
+                ) from exc
+        return dataclasses.replace(source, id=new_id, created_at=created_at, item_count=0)
+
+    @staticmethod
+    def _refuse_duplicate_source(connection: Connection, source: Source) -> None:
+        clash = connection.execute(
+            select(sources.c.name, sources.c.location).where(
+                or_(sources.c.name == source.name, sources.c.location == source.location)
+            )
+        ).first()
+        if clash is None:
+            return
+        if clash.name == source.name:
+            raise SourceExistsError(source.name, "a source with this name already exists")
+        raise SourceExistsError(source.location, f"already registered as source {clash.name!r}")
+
+    def _sources_query(self) -> Select[Any]:
+        documents_seen = (
+            select(func.count()).where(documents.c.source_id == sources.c.id).scalar_subquery()
+        )
+        copies_seen = select(func.count()).where(sightings.c.source_id == sources.c.id).scalar_subquery()
+        return select(sources, (documents_seen + copies_seen).label("item_count"))
+
+    def sources(self) -> list[Source]:
+        """All sources by name, each with ``item_count`` (documents stored plus copies seen)."""
+        with self._read() as connection:
+            rows = connection.execute(self._sources_query().order_by(sources.c.name)).all()
+        return [_source(row) for row in rows]
+
+    def source(self, name: str) -> Source | None:
+        """The source called ``name``, or None."""
+        with self._read() as connection:
+            row = connection.execute(self._sources_query().where(sources.c.name == name)).first()
+        return None if row is None else _source(row)
+
+    def due_sources(self, now: datetime) -> list[Source]:
+        """Sources to read now: never read, or due at or before ``now``; longest overdue first."""
+        query = (
+            self._sources_query()
+            .where(or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now))
+            .order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id)
+        )
+        with self._read() as connection:
+            return [_source(row) for row in connection.execute(query)]
+
+    def record_run(self, source_id: int, *, at: datetime, error: str | None, next_due_at: datetime) -> None:
+        """Record that the source was read at ``at``: successfully (``error`` None) or failing with ``error``.
+
+        Success resets the failure count; a failure adds one to it (the collector's backoff).
+        A source removed while it was being read has nothing left to record: nothing happens.
+        """
+        values: dict[str, Any] = {"last_run_at": at, "next_due_at": next_due_at}
+        if error is None:
+            values |= {"last_ok_at": at, "failures": 0, "last_error": None}
+        else:
+            values |= {"failures": sources.c.failures + 1, "last_error": error[:MAX_ERROR_CHARS]}
+        with self._write() as connection:
+            connection.execute(update(sources).where(sources.c.id == source_id).values(values))
+
+    def remove_source(self, name: str) -> bool:
+        """Forget the source called ``name``; False when there was none.
+
+        Its documents stay (others may have carried the same texts), no longer attributed to it;
+        its sightings go.
+        """
+        with self._write() as connection:
+            source_id = connection.execute(select(sources.c.id).where(sources.c.name == name)).scalar()
+            if source_id is None:
+                return False
+            # Done explicitly as well as by the foreign keys' ON DELETE, which a database
+            # opened elsewhere without foreign_keys=ON would not apply.
+            connection.execute(
+                update(documents).where(documents.c.source_id == source_id).values(source_id=None)
+            )
+            connection.execute(delete(sightings).where(sightings.c.source_id == source_id))
+            connection.execute(delete(sources).where(sources.c.id == source_id))
+        return True
+
+    # -- documents and duplicates ----------------------------------------------------------------
+
+    def document_id_by_hash(self, content_hash: str) -> int | None:
+        """The id of the document with this content hash, or None."""
+        with self._read() as connection:
+            return connection.execute(
+                select(documents.c.id).where(documents.c.content_hash == content_hash)
+            ).scalar()
+
+    def near_duplicate_candidates(self, bands: list[str], limit: int = 50) -> list[tuple[int, bytes]]:
+        """(document id, MinHash signature) of stored documents sharing any of ``bands``.
+
+        Those sharing the most bands come first: they are the likeliest near copies.
+        """
+        if not bands:
+            return []
+        shared = (
+            select(document_bands.c.document_id, func.count().label("shared"))
+            .where(document_bands.c.band.in_(sorted(set(bands))))
+            .group_by(document_bands.c.document_id)
+            .subquery()
+        )
+        query = (
+            select(documents.c.id, documents.c.signature)
+            .join(shared, shared.c.document_id == documents.c.id)
+            .where(documents.c.signature.is_not(None))
+            .order_by(shared.c.shared.desc(), documents.c.id)
+            .limit(limit)
+        )
+        with self._read() as connection:
+            return [(int(row.id), bytes(row.signature)) for row in connection.execute(query)]
+
+    def add_document(self, doc: Document, *, signature: bytes | None, bands: list[str]) -> int:
+        """Store ``doc`` with its MinHash ``signature`` and LSH ``bands``, in one transaction; returns its id.
+
+        When a document with the same content hash is already stored (a re-run, or another
+        process got there first), nothing is written and that document's id is returned.
+        The full-text index follows by itself (trigger or generated column).
+        """
+        values = {f.name: getattr(doc, f.name) for f in dataclasses.fields(Document) if f.name != "id"}
+        values["fetched_at"] = doc.fetched_at or _now()
+        values["signature"] = signature
+        # Parameters passed at execution, not baked in with .values(): the statement compiles once.
+        statement = (
+            _insert(self.dialect, documents)
+            .on_conflict_do_nothing(index_elements=[documents.c.content_hash])
+            .returning(documents.c.id)
+        )
+        with self._write() as connection:
+            new_id = connection.execute(statement, values).scalar()
+            if new_id is None:
+                return int(
+                    connection.execute(
+                        select(documents.c.id).where(documents.c.content_hash == doc.content_hash)
+                    ).scalar_one()
+                )
+            if bands:
+                rows = [{"band": band, "document_id": new_id} for band in sorted(set(bands))]
+                connection.execute(insert(document_bands), rows)
+        return int(new_id)
+
+    def add_sighting(self, sighting: Sighting) -> bool:
+        """Record that a source carried an already stored text; False when this was already recorded."""
+        statement = (
+            _insert(self.dialect, sightings)
+            .values(
+                document_id=sighting.document_id,
+                source_id=sighting.source_id,
+                url=sighting.url or "",
+                kind=sighting.kind,
+                similarity=sighting.similarity,
+                seen_at=_now(),
+            )
+            .on_conflict_do_nothing()  # any unique index: ux_sightings_document_source_url
+            .returning(sightings.c.id)  # rather than rowcount, which drivers report differently
+        )
+        with self._write() as connection:
+            return connection.execute(statement).scalar() is not None
+
+    def has_url(self, source_id: int, url: str) -> bool:
+        """Whether this source already gave a document (URL or canonical URL) or a copy of one at ``url``."""
+        if not url:
+            return False
+        clauses: list[ColumnElement[bool]] = [
+            exists().where(documents.c.source_id == source_id, documents.c.url == url),
+            exists().where(documents.c.source_id == source_id, documents.c.canonical_url == url),
+            exists().where(sightings.c.source_id == source_id, sightings.c.url == url),
+        ]
+        with self._read() as connection:
+            return bool(connection.execute(select(or_(*clauses))).scalar())
+
+    def document(self, id: int) -> Document | None:
+        """The document with this id, or None."""
+        with self._read() as connection:
+            row = connection.execute(select(*_DOCUMENT_COLUMNS).where(documents.c.id == id)).first()
+        return None if row is None else _document(row)
+
+    def documents(
+        self, *, source_id: int | None = None, lang: str | None = None, limit: int = 100, after_id: int = 0
+    ) -> list[Document]:
+        """Up to ``limit`` documents with ids above ``after_id``, by id; optionally of one source or language.
+
+        Page on with ``after_id`` set to the last id returned.
+        """
+        conditions: list[ColumnElement[bool]] = [documents.c.id > after_id]
+        if source_id is not None:
+            conditions.append(documents.c.source_id == source_id)
+        if lang is not None:
+            conditions.append(documents.c.lang == lang)
+        query = select(*_DOCUMENT_COLUMNS).where(and_(*conditions)).order_by(documents.c.id).limit(limit)
+        with self._read() as connection:
+            return [_document(row) for row in connection.execute(query)]
+
+    def iter_documents(self, batch: int = 500) -> Iterator[Document]:
+        """Every document, by id, read ``batch`` at a time (memory stays flat on any size of database).
+
+        Each batch is its own short read, so a long iteration never holds the database.
+        """
+        after_id = 0
+        while True:
+            page = self.documents(limit=batch, after_id=after_id)
+            yield from page
+            if len(page) < batch:
+                return
+            after_id = page[-1].id or after_id
+
+    def search(self, query: str, limit: int = 20) -> list[tuple[Document, str]]:
+        """Documents matching a web-search style ``query``, best first, each with a highlighted snippet.
+
+        ``query`` is whatever the user typed: words, "phrases", OR, -excluded. Never a syntax error.
+        """
+        with self._read() as connection:
+            hits = search_ids(connection, query, limit)
+            if not hits:
+                return []
+            rows = connection.execute(
+                select(*_DOCUMENT_COLUMNS).where(documents.c.id.in_([doc_id for doc_id, _ in hits]))
+            ).all()
+        by_id = {row.id: _document(row) for row in rows}
+        return [(by_id[doc_id], snippet) for doc_id, snippet in hits if doc_id in by_id]
+
+    def counts(self) -> dict[str, int]:
+        """How much is stored: sources, documents (digests included), digests, sightings."""
+        count = select(func.count())
+        with self._read() as connection:
+            return {
+                "sources": connection.execute(count.select_from(sources)).scalar_one(),
+                "documents": connection.execute(count.select_from(documents)).scalar_one(),
+                "digests": connection.execute(
+                    count.select_from(documents).where(documents.c.is_digest.is_(True))
+                ).scalar_one(),
+                "sightings": connection.execute(count.select_from(sightings)).scalar_one(),
+            }
+
+    def counts_by_lang(self) -> dict[str, int]:
+        """Documents per language code, most first; documents of unknown language count under "und"."""
+        lang = func.coalesce(documents.c.lang, literal("und")).label("lang")
+        query = select(lang, func.count().label("n")).group_by(lang).order_by(func.count().desc(), lang)
+        with self._read() as connection:
+            return {str(row.lang): int(row.n) for row in connection.execute(query)}
+
+    # -- HTTP conditional GET --------------------------------------------------------------------
+
+    def http_validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) last seen for ``url``, to send as If-None-Match / If-Modified-Since."""
+        with self._read() as connection:
+            row = connection.execute(
+                select(http_cache.c.etag, http_cache.c.last_modified).where(http_cache.c.url == url)
+            ).first()
+        return (None, None) if row is None else (row.etag, row.last_modified)
+
+    def set_http_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Remember the validators ``url`` was last served with (replacing earlier ones)."""
+        values = {"etag": etag, "last_modified": last_modified, "checked_at": _now()}
+        statement = _insert(self.dialect, http_cache).values(url=url, **values)
+        statement = statement.on_conflict_do_update(index_elements=[http_cache.c.url], set_=values)
+        with self._write() as connection:
+            connection.execute(statement)
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        """Problems found in the stored data (rows pointing nowhere, duplicate hashes, index drift).
+
+        An empty list means all is well.
+        """
+        with self._write() as connection:  # SQLite's FTS5 check is phrased as a write
+            return checks.problems(connection)
+
+
+def _insert(dialect: str, table: Any) -> Any:
+    """An INSERT supporting ON CONFLICT for ``dialect`` (both engines spell it the same way)."""
+    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+
+
+def _source(row: Row[Any]) -> Source:
+    return Source(
+        id=row.id,
+        name=row.name,
+        location=row.location,
+        kind=SourceKind(row.kind),
+        every_seconds=row.every_seconds,
+        created_at=row.created_at,
+        last_run_at=row.last_run_at,
+        last_ok_at=row.last_ok_at,
+        last_error=row.last_error,
+        failures=row.failures,
+        next_due_at=row.next_due_at,
+        item_count=int(row.item_count),
+    )
+
+
+def _document(row: Row[Any]) -> Document:
+    values = row._asdict()
+    values["is_digest"] = bool(values["is_digest"])
+    if values["raw"] is not None:
+        values["raw"] = bytes(values["raw"])  # psycopg returns memoryview for bytea
+    return Document(**values)
