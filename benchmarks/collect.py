@@ -41,10 +41,14 @@ PEOPLE = ["Dilnoza Karimova", "Timur Aliyev", "Aizhan Bekova", "Rustam Nazarov",
 ACTS = ["was detained by police", "was fined by a district court", "was summoned for questioning",
         "had her home searched", "was barred from leaving the country", "was released after ten days",
         "was charged with spreading false information", "saw his website blocked"]
-WORDS = ("report monitor court hearing lawyer family appeal village district market council petition rally "
-         "newspaper website channel statement evidence witness prison colony sentence delegation embassy "
-         "harvest cotton school teacher doctor union registration ministry inspection fine blogger video post "
-         "comment interview complaint ombudsman parliament amendment assembly square police station").split()
+WORDS = [
+    "report", "monitor", "court", "hearing", "lawyer", "family", "appeal", "village", "district",
+    "market", "council", "petition", "rally", "newspaper", "website", "channel", "statement", "evidence",
+    "witness", "prison", "colony", "sentence", "delegation", "embassy", "harvest", "cotton", "school",
+    "teacher", "doctor", "union", "registration", "ministry", "inspection", "fine", "blogger", "video",
+    "post", "comment", "interview", "complaint", "ombudsman", "parliament", "amendment", "assembly",
+    "square", "police", "station",
+]
 
 
 def page(n: int) -> str:

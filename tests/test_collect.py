@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 import pytest
 
@@ -140,10 +140,10 @@ def test_since_skips_older_items(store, settings, web, tmp_path):
 
 def test_jsonl_with_bad_lines_keeps_the_good_ones(store, settings, tmp_path):
     lines = [
-        '{"id": "r1", "text": "%s", "lang": "en"}' % report_text(1),
+        json.dumps({"id": "r1", "text": report_text(1), "lang": "en"}),
         "{not json",
         '{"id": "r2"}',
-        '{"id": "r3", "text": "%s", "published": "2026-04-02"}' % report_text(3),
+        json.dumps({"id": "r3", "text": report_text(3), "published": "2026-04-02"}),
     ]
     path = tmp_path / "export.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -163,3 +163,13 @@ def test_html_pages_keep_their_raw_payload_for_re_extraction(store, settings, tm
     (doc,) = store.documents()
     assert doc.raw is not None and zlib.decompress(doc.raw).decode() == article_html(5)
     assert doc.title == "Report 5"
+
+
+def test_control_characters_are_dropped_not_refused_by_the_database(store, settings, tmp_path):
+    path = tmp_path / "export.jsonl"
+    path.write_text('{"id": "n1", "text": "Police in Osh\\u0000 detained a fictional blogger\\u0007 on 2 May."}\n',
+                    encoding="utf-8")
+    add(store, settings, str(path), kind=SourceKind.FILES)
+    summary = collect(store, settings, force=True)
+    assert (summary.new, summary.failed) == (1, 0)
+    assert store.documents()[0].text == "Police in Osh detained a fictional blogger on 2 May."

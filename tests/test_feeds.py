@@ -24,7 +24,9 @@ def http_fetch(url: str) -> Fetched:
     if response.status_code >= 400:
         raise HTTPStatusError(url, f"HTTP {response.status_code}", response.status_code)
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return Fetched(str(response.url), response.status_code, response.content, media, response.charset_encoding)
+    return Fetched(
+        str(response.url), response.status_code, response.content, media, response.charset_encoding
+    )
 
 
 def feed_response(xml: str | bytes, url: str = "https://monitor.example/feed.xml") -> Fetched:
@@ -66,8 +68,10 @@ def test_each_entry_becomes_an_item_with_the_linked_page_as_text(web):
 
 def test_without_following_links_the_summary_is_the_text(web):
     link = web.add("/story-one.html", (FIXTURES / "story-one.html").read_bytes())
-    feed = rss(f"<item><title>Students fined</title><link>{link}</link>"
-               "<description>&lt;p&gt;Five students &amp;amp; a lecturer were fined.&lt;/p&gt;</description></item>")
+    feed = rss(
+        f"<item><title>Students fined</title><link>{link}</link>"
+        "<description>&lt;p&gt;Five students &amp;amp; a lecturer were fined.&lt;/p&gt;</description></item>"
+    )
 
     items, failures = read_feed(feed_response(feed), http_fetch, follow_links=False)
 
@@ -84,7 +88,8 @@ def test_atom_entries_with_relative_links_and_date_only_updates():
     <id>urn:northland:7</id><title type="html">Mira Example &lt;em&gt;barred&lt;/em&gt; from travel</title>
     <link href="/updates/7"/><updated>2024-05-06</updated>
     <author><name>Tomas Invent</name></author>
-    <content type="html">&lt;p&gt;Border guards turned back the lawyer.&lt;/p&gt;&lt;p&gt;She will appeal.&lt;/p&gt;</content>
+    <content type="html">&lt;p&gt;Border guards turned back the lawyer.&lt;/p&gt;
+      &lt;p&gt;She will appeal.&lt;/p&gt;</content>
   </entry>
 </feed>"""
 
@@ -107,7 +112,8 @@ def test_atom_entries_with_relative_links_and_date_only_updates():
         """<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
         xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://x.example/"><title>T</title></channel>
         <item rdf:about="https://x.example/1"><title>Greyfield blogger summoned</title>
-        <link>https://x.example/1</link><description>Questioned for six hours.</description></item></rdf:RDF>""",
+        <link>https://x.example/1</link><description>Questioned for six hours.</description></item>
+        </rdf:RDF>""",
         """<?xml version="1.0"?><rss version="0.91"><channel><title>T</title><link>https://x.example/</link>
         <item><title>Greyfield blogger summoned</title><link>https://x.example/1</link>
         <description>Questioned for six hours.</description></item></channel></rss>""",
@@ -123,8 +129,13 @@ def test_older_rss_dialects(feed):
 
 
 def test_a_truncated_feed_keeps_the_entries_it_has():
-    feed = rss("<item><title>Complete entry</title><link>https://x.example/1</link>"
-               "<description>Whole.</description></item>")[:-40] + "<item><title>Cut"
+    feed = (
+        rss(
+            "<item><title>Complete entry</title><link>https://x.example/1</link>"
+            "<description>Whole.</description></item>"
+        )[:-40]
+        + "<item><title>Cut"
+    )
 
     items, _ = read_feed(feed_response(feed), None)
 
@@ -171,8 +182,10 @@ def test_external_entities_and_utf16_payloads_are_refused_too():
 
 
 def test_an_article_quoting_an_entity_declaration_is_not_refused():
-    feed = rss("<item><title>XML basics</title><link>https://x.example/xml</link>"
-               "<description><![CDATA[Write <!ENTITY name \"value\"> in a DOCTYPE.]]></description></item>")
+    feed = rss(
+        "<item><title>XML basics</title><link>https://x.example/xml</link>"
+        '<description><![CDATA[Write <!ENTITY name "value"> in a DOCTYPE.]]></description></item>'
+    )
 
     items, _ = read_feed(feed_response(feed), None)
 
@@ -182,7 +195,9 @@ def test_an_article_quoting_an_entity_declaration_is_not_refused():
 def test_links_the_pipeline_already_has_are_skipped(web):
     old = web.add("/old", (FIXTURES / "story-one.html").read_bytes())
     new = web.add("/new", (FIXTURES / "story-one.html").read_bytes())
-    feed = rss(f"<item><title>Old</title><link>{old}</link></item><item><title>New</title><link>{new}</link></item>")
+    feed = rss(
+        f"<item><title>Old</title><link>{old}</link></item><item><title>New</title><link>{new}</link></item>"
+    )
 
     items, failures = read_feed(feed_response(feed), http_fetch, skip={old}.__contains__)
 
@@ -194,7 +209,9 @@ def test_links_the_pipeline_already_has_are_skipped(web):
 def test_the_feed_text_wins_over_a_page_that_gives_less(web):
     teaser_page = web.add("/paywalled", "<html><body><p>Subscribe to read.</p></body></html>")
     full = "The fictional Port Alder court acquitted all three protesters. " * 5
-    feed = rss(f"<item><title>Acquitted</title><link>{teaser_page}</link><description>{full}</description></item>")
+    feed = rss(
+        f"<item><title>Acquitted</title><link>{teaser_page}</link><description>{full}</description></item>"
+    )
 
     items, failures = read_feed(feed_response(feed), http_fetch)
 
@@ -218,8 +235,10 @@ def test_links_that_are_not_web_links_are_not_followed():
         requested.append(url)
         raise FetchError(url, "should not be called")
 
-    feed = rss("<item><title>Mail us</title><link>mailto:desk@monitor.example</link>"
-               "<description>Write to the desk.</description></item>")
+    feed = rss(
+        "<item><title>Mail us</title><link>mailto:desk@monitor.example</link>"
+        "<description>Write to the desk.</description></item>"
+    )
 
     items, failures = read_feed(feed_response(feed), fetch)
 

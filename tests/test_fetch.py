@@ -243,6 +243,13 @@ def test_a_redirect_loop_is_stopped(web: WebServer) -> None:
     assert web.paths().count("/redirect-loop") == 1
 
 
+def test_coming_back_with_a_new_cookie_is_not_a_loop(web: WebServer) -> None:
+    with Fetcher(local()) as fetcher:
+        fetched = fetcher.get(web.url("/cookie-bounce"))
+    assert fetched.content == b"<p>welcome back</p>"
+    assert web.paths() == ["/robots.txt", "/cookie-bounce", "/cookie-bounce"]
+
+
 def test_a_redirect_to_another_page_of_the_site(web: WebServer) -> None:
     web.add("/new-home", "moved here")
     with Fetcher(local()) as fetcher:

@@ -1,4 +1,4 @@
-"""Reading local files and folders: HTML, PDF, text digests, JSON Lines and feeds; bad files never stop the rest."""
+"""Reading local files and folders of every supported type; a bad file never stops the rest."""
 
 from __future__ import annotations
 
@@ -42,9 +42,7 @@ def test_a_text_digest_becomes_a_digest_item_with_children():
 
     assert digest.title == "Northland civic space digest, week 19"
     assert digest.raw == path.read_bytes() and digest.raw_type == "text/plain"
-    assert [child.text.split(":")[0] for child in digest.children] == [
-        "Northland civic space digest, week 19", "Port Alder", "Greyfield"
-    ]
+    assert [child.text.split(":")[0] for child in digest.children] == ["Lakeside", "Port Alder", "Greyfield"]
     assert digest.children[0].text.endswith("for a silent vigil in front of the town hall.")
     assert digest.children[1].url == path.resolve().as_uri() + "#item-2"
     assert digest.published_from == "file" and digest.children[2].published_from == "file"
@@ -53,7 +51,9 @@ def test_a_text_digest_becomes_a_digest_item_with_children():
 
 def test_a_plain_text_file_is_one_item(tmp_path):
     path = tmp_path / "note.md"
-    path.write_text("# Radio Pinecone\n\nThe fictional station lost its licence on Monday.\n", encoding="utf-8")
+    path.write_text(
+        "# Radio Pinecone\n\nThe fictional station lost its licence on Monday.\n", encoding="utf-8"
+    )
 
     (item,), _ = read_path(path, max_bytes=MB)
 
@@ -80,11 +80,19 @@ def test_json_lines_give_one_item_per_line_and_a_failure_per_bad_line():
 
     first, second, third = items
     assert (first.external_id, first.title, first.url, first.published, first.lang, first.author) == (
-        "nl-001", "Reporters fined", "https://monitor.example/nl-001", "2024-05-02", "en", "Ana Fictive"
+        "nl-001",
+        "Reporters fined",
+        "https://monitor.example/nl-001",
+        "2024-05-02",
+        "en",
+        "Ana Fictive",
     )
     assert first.published_from == "jsonl"
     assert (second.external_id, second.published, second.published_from) == ("2", None, None)
-    assert (third.external_id, third.text) == ("6.5", "Lena Placeholder, a fictional lawyer, was barred from travel.")
+    assert (third.external_id, third.text) == (
+        "6.5",
+        "Lena Placeholder, a fictional lawyer, was barred from travel.",
+    )
     assert [str(f) for f in failures] == [
         f"{path}:3: not valid JSON",
         f"{path}:4: missing 'text'",
@@ -120,8 +128,11 @@ def test_a_local_feed_is_read_without_following_links(tmp_path):
 
     (item,), failures = read_path(path, max_bytes=MB)
 
-    assert (item.title, item.text, item.url) == ("Greyfield blogger summoned", "Questioned for six hours.",
-                                                 "https://x.example/1")
+    assert (item.title, item.text, item.url) == (
+        "Greyfield blogger summoned",
+        "Questioned for six hours.",
+        "https://x.example/1",
+    )
     assert failures == []
 
 
@@ -142,7 +153,12 @@ def test_a_folder_is_read_recursively_in_order_skipping_hidden_files(tmp_path):
 
     items, failures = read_path(tmp_path, max_bytes=2 * MB)
 
-    assert [Path(item.url or "").name for item in items] == ["a-story.html", "b-digest.txt", "notes.txt", "report.pdf"]
+    assert [Path(item.url or "").name for item in items] == [
+        "a-story.html",
+        "b-digest.txt",
+        "notes.txt",
+        "report.pdf",
+    ]
     assert items[-1].text == "The fictional Veridia report on assemblies."
     assert items[-1].url == (tmp_path / "sub" / "report.pdf").resolve().as_uri()
     assert [(Path(f.input).name, f.reason) for f in failures] == [
@@ -165,8 +181,10 @@ def test_a_corrupt_pdf_is_a_failure_not_a_crash(tmp_path):
 
 
 def test_a_missing_path_is_a_failure(tmp_path):
-    assert read_path(tmp_path / "nowhere", max_bytes=MB) == ([], [Failure(str(tmp_path / "nowhere"),
-                                                                          "no such file or folder")])
+    assert read_path(tmp_path / "nowhere", max_bytes=MB) == (
+        [],
+        [Failure(str(tmp_path / "nowhere"), "no such file or folder")],
+    )
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
@@ -178,3 +196,25 @@ def test_an_unreadable_file_is_a_failure(tmp_path):
     _, failures = read_path(path, max_bytes=MB)
 
     assert failures[0].reason.startswith("cannot read")
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.mark.skipif(not (SHARED / "devset").is_dir(), reason=f"the shared development set is not at {SHARED}")
+def test_the_development_set_reads_without_failures():
+    items, failures = read_path(SHARED / "devset" / "devset.jsonl", max_bytes=20 * MB)
+
+    assert failures == []
+    assert len(items) > 100
+    assert all(item.external_id and item.text for item in items)
+
+
+@pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason=f"the shared seed pages are not at {SHARED}")
+def test_the_seed_pages_read_as_digests():
+    items, failures = read_path(SHARED / "seeds", max_bytes=20 * MB)
+
+    children = {Path(item.url or "").name: len(item.children) for item in items}
+    assert children["000_1205e761719938fe.txt"] == 10
+    assert children["003_66443bc69fcb1a8d.txt"] == 11
+    assert failures == []

@@ -24,7 +24,9 @@ def http_fetch(url: str) -> Fetched:
     if response.status_code >= 400:
         raise HTTPStatusError(url, f"HTTP {response.status_code}", response.status_code)
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return Fetched(str(response.url), response.status_code, response.content, media, response.charset_encoding)
+    return Fetched(
+        str(response.url), response.status_code, response.content, media, response.charset_encoding
+    )
 
 
 def page(name: str, url: str = "https://monitor.example/veridia/") -> Fetched:
@@ -38,13 +40,26 @@ def test_a_country_page_becomes_a_digest_with_one_child_per_teaser():
     assert digest.raw == (FIXTURES / "listing.html").read_bytes()
     assert "Civic space in Veridia" in digest.text
     assert [(c.title, c.url, c.published) for c in digest.children] == [
-        ("Police raid the office of the Riverside Teachers' Association",
-         "https://monitor.example/veridia/teachers-union-office-raided", "2024-03-04"),
-        ("Journalist Tomas Invent detained after covering a protest",
-         "https://monitor.example/veridia/journalist-detained", "2024-02-27"),
-        ("Parliament adopts a restrictive law on foreign-funded groups",
-         "https://monitor.example/veridia/ngo-law-adopted", "2024-02-12"),
-        ("Capital bans all protests for the summer season", "https://elsewhere.example/veridia-protest-ban", None),
+        (
+            "Police raid the office of the Riverside Teachers' Association",
+            "https://monitor.example/veridia/teachers-union-office-raided",
+            "2024-03-04",
+        ),
+        (
+            "Journalist Tomas Invent detained after covering a protest",
+            "https://monitor.example/veridia/journalist-detained",
+            "2024-02-27",
+        ),
+        (
+            "Parliament adopts a restrictive law on foreign-funded groups",
+            "https://monitor.example/veridia/ngo-law-adopted",
+            "2024-02-12",
+        ),
+        (
+            "Capital bans all protests for the summer season",
+            "https://elsewhere.example/veridia-protest-ban",
+            None,
+        ),
     ]
     assert digest.children[0].published_from == "listing"
     assert "Officers seized computers and files" in digest.children[0].text

@@ -141,7 +141,7 @@ def test_a_database_newer_than_this_civicwatch_is_named_as_such(store: Store) ->
 def test_pending_migrations_are_named(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stands in for a civicwatch release shipping a migration this database has not had yet.
     monkeypatch.setattr(migrate, "head_revision", lambda: "0002")
-    monkeypatch.setattr(migrate, "known_revisions", lambda: {"0001", "0002"})
+    monkeypatch.setattr(migrate, "known_revisions", lambda: frozenset({"0001", "0002"}))
 
     with pytest.raises(StoreError) as failure:
         store.ensure_ready()

@@ -19,7 +19,9 @@ PAGES = [
 ]
 
 
-def make_pdf(pages: list[str] = PAGES, *, user_password: str | None = None, title: str | None = "Veridia report") -> bytes:
+def make_pdf(
+    pages: list[str] = PAGES, *, user_password: str | None = None, title: str | None = "Veridia report"
+) -> bytes:
     document = FPDF()
     if title:
         document.set_title(title)

@@ -24,7 +24,9 @@ def test_the_country_page_splits_on_its_bullets():
     assert len(items) == 10
     assert items[0].startswith("‘Most of what you hear is noise and government propaganda’\n\nAs part of")
     assert items[2].startswith("CIVICUS expresses concern over detention of Uzbekistan activist")
-    assert items[-1].startswith("UZBEKISTAN: ‘Advocacy for labour and human rights is a marathon, not a sprint’")
+    assert items[-1].startswith(
+        "UZBEKISTAN: ‘Advocacy for labour and human rights is a marathon, not a sprint’"
+    )
     assert not any(item.startswith("•") or "  " in item for item in items)
     assert "\n\n" in items[0]  # paragraph breaks are kept inside an item
 
@@ -36,14 +38,18 @@ def test_the_news_feed_splits_one_teaser_per_line_with_the_salutation_joined():
     items = split_digest(NEWS_FEED.read_text(encoding="utf-8"))
 
     assert len(items) == len(lines) - 1
-    assert items[1].startswith("Dear Madam and Sirs,\nWe, the undersigned international human rights organizations")
+    assert items[1].startswith(
+        "Dear Madam and Sirs,\nWe, the undersigned international human rights organizations"
+    )
     assert items[0].startswith("In Tashkent, women facing violence at home")
 
 
 def test_bullets_of_several_kinds():
     for bullet in ["•", "*", "-", "–"]:
-        text = (f"{bullet} Riverside teachers' union raided by police in Port Alder.\n"
-                f"{bullet} Journalist Tomas Invent detained for two days.\n  He was released without charge.\n")
+        text = (
+            f"{bullet} Riverside teachers' union raided by police in Port Alder.\n"
+            f"{bullet} Journalist Tomas Invent detained for two days.\n  He was released without charge.\n"
+        )
 
         assert split_digest(text) == [
             "Riverside teachers' union raided by police in Port Alder.",
@@ -52,8 +58,10 @@ def test_bullets_of_several_kinds():
 
 
 def test_only_the_commonest_bullet_splits():
-    text = ("• Lakeside council cancels a festival permit.\n- reason given: noise\n- appeal planned\n"
-            "• Port Alder court acquits three protesters.\n• Greyfield blogger summoned.\n")
+    text = (
+        "• Lakeside council cancels a festival permit.\n- reason given: noise\n- appeal planned\n"
+        "• Port Alder court acquits three protesters.\n• Greyfield blogger summoned.\n"
+    )
 
     items = split_digest(text)
 
@@ -64,12 +72,18 @@ def test_only_the_commonest_bullet_splits():
 def test_a_heading_before_the_first_bullet_joins_the_first_item():
     text = "This week in Veridia:\n• A union office was raided.\n• A journalist was detained."
 
-    assert split_digest(text) == ["This week in Veridia:\nA union office was raided.", "A journalist was detained."]
+    assert split_digest(text) == [
+        "This week in Veridia:\nA union office was raided.",
+        "A journalist was detained.",
+    ]
 
 
 def test_paragraphs_separated_by_blank_lines():
-    text = ("Dear colleagues,\n\nThe fictional Northland Press Union reports   that two reporters were fined.\n\n\n"
-            "In Lakeside, a silent vigil\nended with five arrests.\n")
+    text = (
+        "Dear colleagues,\n\n"
+        "The fictional Northland Press Union reports   that two reporters were fined.\n\n\n"
+        "In Lakeside, a silent vigil\nended with five arrests.\n"
+    )
 
     assert split_digest(text) == [
         "Dear colleagues,\nThe fictional Northland Press Union reports that two reporters were fined.",
@@ -78,9 +92,11 @@ def test_paragraphs_separated_by_blank_lines():
 
 
 def test_one_hard_wrapped_paragraph_is_not_a_digest():
-    text = ("The fictional Riverside Legal Aid Centre was dissolved by a court in Port Alder\n"
-            "on Tuesday after the Ministry of Justice said that it had failed to file two\n"
-            "quarterly reports on time, which its director, Lena Placeholder, denies.\n")
+    text = (
+        "The fictional Riverside Legal Aid Centre was dissolved by a court in Port Alder\n"
+        "on Tuesday after the Ministry of Justice said that it had failed to file two\n"
+        "quarterly reports on time, which its director, Lena Placeholder, denies.\n"
+    )
 
     assert split_digest(text) == [text]
 
@@ -106,7 +122,7 @@ def test_windows_line_ends():
 @pytest.mark.parametrize(
     "unit",
     [
-        "• A fictional update about assemblies in Port Alder, with a few more words.\n   and a second line\n\n",
+        "• A fictional update about assemblies in Port Alder, with more words.\n   and a second line\n\n",
         "A fictional teaser about a detained blogger in the invented town of Greyfield.\n",
         "Dear friends,\nA paragraph about a fictional union that was raided by police.\n\n",
     ],
@@ -119,3 +135,23 @@ def test_ten_megabytes_split_in_linear_time(unit):
 
     assert time.perf_counter() - started < 10
     assert len(items) == 10_000_000 // len(unit)
+
+
+def test_a_digest_title_before_the_bullets_is_not_an_item():
+    text = "Northland digest, week 19\n\n• Lakeside students fined.\n• Greyfield blogger summoned.\n"
+
+    assert split_digest(text) == ["Lakeside students fined.", "Greyfield blogger summoned."]
+
+
+def test_markdown_headings_join_the_paragraph_they_head():
+    text = (
+        "# Radio Pinecone\n\nThe fictional station lost its licence.\n\n## Lakeside\n\nStudents were fined.\n"
+    )
+
+    assert split_digest(text) == [
+        "# Radio Pinecone\nThe fictional station lost its licence.",
+        "## Lakeside\nStudents were fined.",
+    ]
+    assert split_digest("# Radio Pinecone\n\nThe fictional station lost its licence.\n") == [
+        "# Radio Pinecone\n\nThe fictional station lost its licence.\n"
+    ]

@@ -11,10 +11,14 @@ NAMES = ["Dilnoza Karimova", "Timur Aliyev", "Aizhan Bekova", "Rustam Nazarov", 
          "Bakyt Omurov", "Farrukh Rahimov", "Madina Yusupova", "Azamat Tokonov", "Nigora Usmonova"]
 ACTS = ["detained", "questioned for six hours", "fined", "summoned by the prosecutor", "searched at home",
         "barred from leaving the country", "released on bail", "charged with spreading false information"]
-WORDS = ("report monitor court hearing lawyer family appeal village district market council petition rally "
-         "newspaper website channel statement evidence witness prison colony sentence delegation embassy "
-         "harvest cotton school teacher doctor union registration ministry inspection fine blogger video post "
-         "comment interview complaint ombudsman parliament amendment assembly square police station").split()
+WORDS = [
+    "report", "monitor", "court", "hearing", "lawyer", "family", "appeal", "village", "district",
+    "market", "council", "petition", "rally", "newspaper", "website", "channel", "statement", "evidence",
+    "witness", "prison", "colony", "sentence", "delegation", "embassy", "harvest", "cotton", "school",
+    "teacher", "doctor", "union", "registration", "ministry", "inspection", "fine", "blogger", "video",
+    "post", "comment", "interview", "complaint", "ombudsman", "parliament", "amendment", "assembly",
+    "square", "police", "station",
+]
 
 
 def report_text(n: int) -> str:

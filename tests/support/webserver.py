@@ -11,7 +11,7 @@ a slow handler is still running. What it serves, first match wins:
 - pages added with ``web.add(path, body, content_type=..., headers=..., status=...)``;
 - ``/robots.txt`` from ``web.robots`` (``None``: 404; ``web.robots_status`` for a 5xx);
 - misbehaving endpoints: ``/slow?seconds=3``, ``/trickle?interval=0.05``, ``/huge``,
-  ``/huge-declared``, ``/gzip-bomb``, ``/redirect-loop``, ``/redirect-chain/N``,
+  ``/huge-declared``, ``/gzip-bomb``, ``/redirect-loop``, ``/cookie-bounce``, ``/redirect-chain/N``,
   ``/redirect-to?url=...&status=302``, ``/status/N?retry_after=120``, ``/wrong-type``,
   ``/empty``, ``/etag`` (``web.etag``; answers 304 to a matching If-None-Match);
 - files under the folder given to ``web.serve_dir(path)``.
@@ -229,6 +229,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _redirect_loop(self, path: str, query: dict[str, str]) -> None:
         self._redirect("/redirect-loop")
 
+    def _cookie_bounce(self, path: str, query: dict[str, str]) -> None:
+        """Redirects to itself with a cookie set, then answers the request carrying that cookie."""
+        if "bounced=yes" in (self.headers.get("Cookie") or ""):
+            return self._send(200, b"<p>welcome back</p>", "text/html; charset=utf-8")
+        self._send(302, b"", "text/plain", {"Location": path, "Set-Cookie": "bounced=yes; Path=/"})
+
     def _redirect_chain(self, path: str, query: dict[str, str]) -> None:
         """``/redirect-chain/3`` -> ``/redirect-chain/2`` -> ... -> ``/redirect-chain/0``, a page."""
         left = int(path.rstrip("/").rsplit("/", 1)[-1])
@@ -272,6 +278,7 @@ _ENDPOINTS = {
     "huge-declared": _Handler._huge_declared,
     "gzip-bomb": _Handler._gzip_bomb,
     "redirect-loop": _Handler._redirect_loop,
+    "cookie-bounce": _Handler._cookie_bounce,
     "redirect-chain": _Handler._redirect_chain,
     "redirect-to": _Handler._redirect_to,
     "status": _Handler._status,

@@ -29,7 +29,7 @@ from typing import Any
 from civicwatch.code.codebook import load_codebook, package_data_hash
 from civicwatch.code.dates import DateFinder, DateSpan
 from civicwatch.code.lexicon import Entry, Hit, Lexicon, fold
-from civicwatch.code.people import Name, NameFinder
+from civicwatch.code.people import NameFinder
 from civicwatch.code.places import add_places, generated_places
 from civicwatch.code.sentences import SentenceSplitter
 
@@ -64,7 +64,7 @@ _DEFAULT_TARGETS = {
 }
 # Acts in a relative clause are reported as having happened even inside a call ("release X, who was detained").
 _RELATIVE = re.compile(
-    r"(?:who|which|that|qui|que|quien|quienes|который|которая|которые|которого|которых)\s+"
+    r"\b(?:who|which|qui|quien|quienes|который|которая|которые|которого|которых)\s+"
     r"(?:was|were|had|has|have|a|ont|avait|fue|fueron|había|был|была|были)?[\w\s]{0,20}$"
 )
 _EXPRESSION_TOPIC = re.compile(
@@ -166,11 +166,12 @@ class Coder:
         dates = self.dates.find(text, published, folded)
         places = _places(text, hits)
         main_country = self._main_country(text, places)
-        place_starts = {h.start for h in places if h.kind == "place"}
         incidents: list[Incident] = []
+        by_sentence: list[tuple[int, list[Incident]]] = []
+        orphans: list[tuple[int, list[str]]] = []
         idx = 0
         ordered = [h for h in hits if h.kind not in ("place", "venue")]
-        for s_start, s_end in sentences:
+        for n, (s_start, s_end) in enumerate(sentences):
             while idx < len(ordered) and ordered[idx].start < s_start:
                 idx += 1
             j = idx
@@ -179,13 +180,22 @@ class Coder:
                 if ordered[j].end <= s_end:
                     sent_hits.append(ordered[j])
                 j += 1
-            if not any(h.kind == "type" for h in sent_hits):
-                continue
             sent_places = [h for h in places if s_start <= h.start < s_end]
-            incidents.extend(
-                self._code_sentence(text, folded, s_start, s_end, sent_hits, sent_places, dates, main_country,
-                                    place_starts)
-            )
+            found: list[Incident] = []
+            if any(h.kind == "type" for h in sent_hits):
+                found = self._code_sentence(text, folded, s_start, s_end, sent_hits, sent_places, dates,
+                                            main_country)
+            if found:
+                by_sentence.append((n, found))
+                incidents.extend(found)
+            elif any(h.kind == "target" for h in sent_hits) or not sent_hits:
+                # Names listed apart from the act ("The others released are X, Y and Z.").
+                blocked = {i for h in sent_places for i in range(h.start, h.end)}
+                names = [p.text for p in self.names.persons(text, folded, s_start, s_end, blocked)]
+                if names:
+                    orphans.append((n, names))
+        _attach_orphans(by_sentence, orphans)
+        _dedupe_persons(incidents)
         return _merge(incidents)
 
     def _main_country(self, text: str, places: list[Hit]) -> str | None:
@@ -213,12 +223,11 @@ class Coder:
         places: list[Hit],
         dates: list[DateSpan],
         main_country: str | None,
-        place_starts: set[int],
     ) -> list[Incident]:
         acts = self._acts(folded, s_start, hits)
         if not acts:
             return []
-        blocked = {h.start for h in places}
+        blocked = {i for h in places for i in range(h.start, h.end)}
         persons = self.names.persons(text, folded, s_start, s_end, blocked)
         sent_dates = [d for d in dates if s_start <= d.start < s_end]
         if any(h.kind == "modality" and h.label == "generic" for h in hits) and not persons and not sent_dates:
@@ -288,7 +297,7 @@ class Coder:
                 continue
             before = folded[max(s_start, h.start - 40):h.start]
             relative = bool(_RELATIVE.search(before))
-            if not relative and any(b.start < h.start for b in blockers):
+            if not relative and any(b.start < h.end - 1 for b in blockers):
                 continue
             if any(0 <= h.start - n.end <= 25 and _words_between(folded, n.end, h.start) <= 2 for n in negations):
                 continue
@@ -437,6 +446,31 @@ def _trim(text: str, lo: int, hi: int) -> tuple[int, int]:
     return lo, hi
 
 
+def _attach_orphans(by_sentence: list[tuple[int, list[Incident]]], orphans: list[tuple[int, list[str]]]) -> None:
+    """Give names found outside any act's sentence to the incidents of the closest preceding act."""
+    if not by_sentence:
+        return
+    for n, names in orphans:
+        before = [inc for m, inc in by_sentence if m < n]
+        group = before[-1] if before else by_sentence[0][1]
+        target = next((i for i in group if i.types != ["protest"]), group[0])
+        target.persons.extend(x for x in names if x not in target.persons)
+
+
+def _dedupe_persons(incidents: list[Incident]) -> None:
+    """Prefer the fullest form of a name: "Santos Brito" gives way to "Nazildo dos Santos Brito"."""
+    names = {p for inc in incidents for p in inc.persons}
+    tokens = {p: set(fold(p).split()) for p in names}
+    for inc in incidents:
+        kept: list[str] = []
+        for p in inc.persons:
+            longer = [q for q in names if q != p and tokens[p] < tokens[q]]
+            best = max(longer, key=len) if longer else p
+            if best not in kept:
+                kept.append(best)
+        inc.persons = kept
+
+
 def _merge(incidents: list[Incident]) -> list[Incident]:
     """One incident per (country, types, date): later mentions add targets, people and actors."""
     out: dict[tuple[str, tuple[str, ...], str | None], Incident] = {}
@@ -462,10 +496,6 @@ def code_document(obj: dict[str, Any], coder: Coder) -> dict[str, Any]:
     text = obj.get("text") or ""
     incidents = coder.code(str(text), obj.get("published"), obj.get("lang"))
     return {"id": obj.get("id"), "incidents": [i.to_json() for i in incidents]}
-
-
-def _persons_dedup(names: list[Name]) -> list[Name]:
-    return names
 
 
 CODER_VERSION: str = f"{METHOD_VERSION}.{package_data_hash()}"

@@ -82,7 +82,7 @@ class DateFinder:
         )
         seasons = _alt([fold(w) for w in data.get("seasons", {}).get("words", [])])
         self._year = re.compile(
-            rf"(?<!\w)(?:(?:in|since|of|during|en|desde|em|в|durante|de|del|for|around)\s+(?:the\s+)?"
+            rf"(?<!\w)(?:(?:in|since|during|en|desde|em|в|durante|for|around)\s+(?:the\s+)?|(?:of|de|del)\s+"
             rf"(?:(?:{seasons})[а-я]*\s+(?:of\s+|de\s+)?)?|(?:{seasons})[а-я]*\s+(?:of\s+|de\s+)?){year}"
             rf"(?!\s*[-/]\s*\d)(?!\d)"
         )
@@ -202,13 +202,16 @@ def _ymd(y: int, m: int, d: int) -> str | None:
 
 
 def _without_overlaps(spans: list[DateSpan]) -> list[DateSpan]:
-    """Keep the longest of overlapping spans (the most explicit reading)."""
+    """Of overlapping spans keep the most precise reading, then the longest."""
     spans.sort(key=lambda s: (s.start, -(s.end - s.start)))
     out: list[DateSpan] = []
     for s in spans:
         if out and s.start < out[-1].end:
-            if s.end - s.start > out[-1].end - out[-1].start:
-                out[-1] = s
+            last = out[-1]
+            if (len(s.value), s.end - s.start) > (len(last.value), last.end - last.start):
+                out[-1] = DateSpan(min(s.start, last.start), max(s.end, last.end), s.value)
+            else:
+                out[-1] = DateSpan(last.start, max(s.end, last.end), last.value)
             continue
         out.append(s)
     return out

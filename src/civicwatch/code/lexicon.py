@@ -11,6 +11,7 @@ a short gap of the previous one (``passed ~ law``).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -44,7 +45,8 @@ _FOLD = str.maketrans(
     }
 )
 
-COMBO_GAP = 80  # characters allowed between the parts of a combination cue
+_SENTENCE_BREAK = re.compile(r"[.!?;]\s|\n")
+COMBO_GAP = 120  # characters allowed between the parts of a combination cue
 
 
 def fold(text: str) -> str:
@@ -104,6 +106,7 @@ class Lexicon:
         self._combos: list[_Combo] = []
         self._automaton: ahocorasick.Automaton | None = None
         self._combo_parts: set[str] = set()
+        self._last_text = ""
 
     def add(self, phrase: str, entry: Entry) -> None:
         """Add a phrase (see the module docstring for the syntax)."""
@@ -180,12 +183,14 @@ class Lexicon:
                 if label in combo_parts:
                     parts_seen[label].append((start, end if stem else after))
         if self._combos and parts_seen:
+            self._last_text = low
             hits.extend(self._combo_hits(parts_seen))
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
 
     def _combo_hits(self, seen: dict[str, list[tuple[int, int]]]) -> list[Hit]:
         out: list[Hit] = []
+        low = self._last_text
         ordered = {k: sorted(v) for k, v in seen.items()}
         starts = {k: [s for s, _ in v] for k, v in ordered.items()}
         for combo in self._combos:
@@ -200,6 +205,9 @@ class Lexicon:
                     spans = ordered.get(part, [])
                     if i >= len(spans) or spans[i][0] > cur_end + combo.gap:
                         ok = False
+                        break
+                    if _SENTENCE_BREAK.search(low, cur_end, spans[i][0]):
+                        ok = False  # the parts of a combination belong to one sentence
                         break
                     cur_end = spans[i][1]
                 if ok:

@@ -19,6 +19,8 @@ from civicwatch.code.lexicon import fold
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’\-]*")
 _PARTICLES = {"dos", "das", "da", "de", "del", "van", "von", "der", "bin", "ibn", "al", "el", "le", "di", "du"}
+_OPEN_QUOTES = {'"', "“", "«", "„", "'"}
+_CLOSE_QUOTES = {'"', "”", "»", "“", "'"}
 _QUOTED = re.compile(r"[\"“«„]([^\"“”«»„\n]{2,60})[\"”»]")
 
 
@@ -39,9 +41,12 @@ class NameFinder:
         self.org_words = {fold(w) for w in data.get("organisation_words", [])}
         titles = sorted({fold(t) for t in data.get("official_titles", [])}, key=len, reverse=True)
         self._title_before = re.compile(
-            r"(?:^|\W)(?:" + "|".join(re.escape(t) for t in titles) + r")[\s,]*(?:[\w.'’-]+\s+){0,2}$"
+            r"(?:^|\W)(?:" + "|".join(re.escape(t) for t in titles) + r")[\s,]*(?:[\w.'’-]+[\s,]+){0,3}$"
         ) if titles else None
         verbs = sorted({fold(v) for v in data.get("speaker_verbs", [])}, key=len, reverse=True)
+        self._speaker_before = re.compile(
+            r"(?:^|\W)(?:" + "|".join(re.escape(v) for v in verbs) + r")[\s,]+(?:[\w.'’-]+[\s,]+){0,6}$"
+        ) if verbs else None
         self._speaker_after = re.compile(
             r"^[\s,]*(?:" + "|".join(re.escape(v) for v in verbs) + r")(?!\w)"
         ) if verbs else None
@@ -83,8 +88,12 @@ class NameFinder:
             words = [folded[s:e] for s, e in run]
             # Split the run at non-name words: "Journalist Aigerim Sadykova" -> "Aigerim Sadykova".
             chunk: list[tuple[int, int]] = []
-            for (s, e), w in zip(run, words, strict=True):
-                bad = w.strip("'’") in self.not_name or w.split("-")[0] in self.not_name
+            stripped = [re.sub(r"['’]s?$", "", w) for w in words]
+            if any(w in self.org_words for w in stripped):
+                continue  # part of an organisation's name ("Early Rain Covenant Church")
+            for (s, e), w in zip(run, stripped, strict=True):
+                particle = w in _PARTICLES and bool(chunk)
+                bad = not particle and (w in self.not_name or w.split("-")[0] in self.not_name)
                 if bad:
                     self._emit_person(text, folded, chunk, out)
                     chunk = []
@@ -106,8 +115,14 @@ class NameFinder:
             return  # acronyms ("SYL TV") and initials-only runs
         if self._title_before and self._title_before.search(folded, max(0, s - 40), s):
             return
+        if re.search(r"[A-ZА-Я]\w*\s+(?:for|of|de|du|des|pour|del|por|для)\s+$", text[max(0, s - 40):s]):
+            return  # the tail of an organisation's name ("Alliance for Citizen Participation")
         if self._speaker_after and self._speaker_after.match(folded, e, min(len(folded), e + 30)):
             return
+        if self._speaker_before and self._speaker_before.search(folded, max(0, s - 80), s):
+            return
+        if text[s - 1:s] in _OPEN_QUOTES and text[e:e + 1] in _CLOSE_QUOTES:
+            return  # a quoted title or slogan, not a person
         out.append(Name(s, e, name))
 
     def organisations(self, text: str, folded: str, start: int, end: int) -> list[Name]:

@@ -23,6 +23,22 @@ _LATIN_OR_CYRILLIC = re.compile(r"^[A-Za-zÀ-ÿĀ-žА-яЁё' .\-]+$")
 _CYRILLIC = re.compile(r"[А-яЁё]")
 
 
+def _russian_forms(name: str) -> list[str]:
+    """The usual case forms of a Russian place name: "Москва" -> москва, москвы, москве, москву..."""
+    low = fold(name)
+    if " " in low or "-" in low or len(low) < 4:
+        return [low]
+    if low[-1] == "а":
+        return [low[:-1] + e for e in ("а", "ы", "и", "е", "у", "ой")]
+    if low[-1] == "я":
+        return [low[:-1] + e for e in ("я", "и", "е", "ю", "ей")]
+    if low[-1] == "ь":
+        return [low[:-1] + e for e in ("ь", "и", "ю")]
+    if low[-1] in "аеиоуыэюяй":
+        return [low]
+    return [low + e for e in ("", "а", "е", "у", "ом")]
+
+
 def _russian_stem(name: str) -> str:
     """Let a Russian name inflect: "Москва" -> "москв*", "Ташкент" -> "ташкент*"."""
     low = fold(name)
@@ -49,7 +65,8 @@ def generated_places() -> dict[str, str]:
         for alt in [city["name"], *city.get("alternatenames", [])]:
             if len(alt) < 4 or not _LATIN_OR_CYRILLIC.match(alt) or not alt[0].isupper():
                 continue
-            names[_russian_stem(alt) if _CYRILLIC.search(alt) else alt] = code
+            for form in _russian_forms(alt) if _CYRILLIC.search(alt) else [alt]:
+                names[form] = code
     for country in cache.get_countries().values():
         if country.get("capital"):
             names[country["capital"]] = country["iso"]
@@ -71,7 +88,8 @@ def generated_places() -> dict[str, str]:
                 local = tr.gettext(name)
                 if local == name or "," in local:
                     continue
-                names[_russian_stem(local) if lang == "ru" else local] = c.alpha_2
+                for form in _russian_forms(local) if lang == "ru" else [local]:
+                    names[form] = c.alpha_2
     return names
 
 
@@ -83,13 +101,17 @@ def add_places(lexicon: Lexicon, curated: dict[str, Any], generated: dict[str, s
         table[fold(name)] = ("place", code, True)
     curated_keys: set[str] = set()
     for code, entry in curated.items():
-        if code in ("venues", "not_places") or not isinstance(entry, dict):
+        if code in ("venues", "not_places", "leaders") or not isinstance(entry, dict):
             continue
         for name in entry.get("names", []) + entry.get("cities", []):
             table[fold(name)] = ("place", code, True)
             curated_keys.add(fold(name))
         for name in entry.get("demonyms", []):
             table[fold(name)] = ("place", code, False)
+            curated_keys.add(fold(name))
+    for code, names in curated.get("leaders", {}).items():
+        for name in names:
+            table[fold(name)] = ("place", code, True)
             curated_keys.add(fold(name))
     for name in curated.get("venues", {}).get("names", []):
         table[fold(name)] = ("venue", "", True)

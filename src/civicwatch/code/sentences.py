@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 _END = re.compile(
-    r"[.!?…]+[\"'»”’)\]]*[ \t\r\f\v]*(?:\n[ \t\r\f\v]*)*(?=[\"'«“„(\[¿¡]?[^\W\d_a-zа-яё]|\d)"
+    r"[.!?…]+[\"'»”’)\]]*\s+(?=[\"'«“„(\[¿¡]?[^\W\d_a-zа-яё]|\d)"
     r"|\n[ \t\r\f\v]*\n\s*"
 )
 _LAST_WORD = re.compile(r"(\w+)\W*$")

@@ -538,16 +538,21 @@ class Fetcher:
 
     def _follow(self, given: str, headers: dict[str, str], *, limit: int, robots: bool) -> _Reply:
         target = given
-        seen = {_normal(given)}
+        # URL -> the cookies we held when we asked for it. Asking again with the same cookies would get the
+        # same answer: a loop. With a new cookie it is the common "set a cookie and come back" bounce.
+        seen: dict[str, frozenset[tuple[str, str, str, str | None]]] = {}
         for _hop in range(self.settings.max_redirects + 1):
+            seen[_normal(target)] = self._cookies()
             reply = self._exchange(given, target, headers, limit=limit, robots=robots)
             if reply.location is None:
                 return reply
             target = _next_hop(given, target, reply.location)
-            if _normal(target) in seen:
+            if seen.get(_normal(target)) == self._cookies():
                 raise FetchError(given, f"redirect loop: {target} was already visited")
-            seen.add(_normal(target))
         raise FetchError(given, f"too many redirects ({self.settings.max_redirects})")
+
+    def _cookies(self) -> frozenset[tuple[str, str, str, str | None]]:
+        return frozenset((c.domain, c.path, c.name, c.value) for c in self._client.cookies.jar)
 
     def _exchange(
         self, given: str, target: str, headers: dict[str, str], *, limit: int, robots: bool

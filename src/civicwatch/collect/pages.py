@@ -177,9 +177,10 @@ def tree_text(root: HtmlElement) -> str:
     return normalize_text("".join(parts))
 
 
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_BREAK_TAG = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote|p|li|h[1-6])\b[^>]{0,2000}>", re.I)
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+# [^<>]* rather than [^>]*: a scan never runs past the next "<", which keeps hostile fragments linear.
+_TAG = re.compile(r"<[^<>]*>")
+_BREAK_TAG = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote|p|li|h[1-6])\b[^<>]*>", re.I)
+_CODE_OPEN = re.compile(r"<(script|style)\b")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r"\n\s*\n\s*")
 
@@ -190,6 +191,22 @@ def normalize_text(text: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
+def _drop_code(fragment: str) -> str:
+    """The fragment without <script> and <style> elements, in one pass (an unclosed one runs to the end)."""
+    lower = fragment.lower()
+    kept: list[str] = []
+    position = 0
+    while (opening := _CODE_OPEN.search(lower, position)) is not None:
+        kept.append(fragment[position : opening.start()])
+        end = lower.find("</" + opening.group(1), opening.end())
+        if end < 0:
+            return " ".join(kept)
+        close = lower.find(">", end)
+        position = len(fragment) if close < 0 else close + 1
+    kept.append(fragment[position:])
+    return " ".join(kept)
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (a feed summary, a teaser): tags dropped, entities decoded.
 
@@ -197,8 +214,7 @@ def html_to_text(fragment: str) -> str:
     """
     if "<" not in fragment and "&" not in fragment:
         return normalize_text(fragment)
-    text = _SCRIPT.sub(" ", fragment)
-    text = _BREAK_TAG.sub("\n", text)
+    text = _BREAK_TAG.sub("\n", _drop_code(fragment))
     text = _TAG.sub("", text)
     return normalize_text(htmllib.unescape(text))
 

@@ -8,17 +8,20 @@ only whole rows behind, and a re-run finishes the work without duplicates.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from civicwatch.collect import dedupe, lang
-from civicwatch.collect.sources import read_source
+from civicwatch.collect.sources import Fetch, read_source
 from civicwatch.config import Settings
 from civicwatch.errors import CivicwatchError, HTTPStatusError
 from civicwatch.model import Document, Failure, Item, Sighting, Source
 from civicwatch.store import Store
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Failed sources are retried sooner than their schedule, doubling each time.
 FIRST_RETRY = timedelta(minutes=5)
@@ -158,7 +161,7 @@ class ValidatorsAfterSuccess:
 def collect_source(
     store: Store,
     settings: Settings,
-    fetcher: object,
+    fetcher: Fetch,
     source: Source,
     *,
     since: str | None = None,
@@ -166,12 +169,14 @@ def collect_source(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SourceSummary:
     """Read one source and store what is new; record the run (and any error) on the source."""
-    assert source.id is not None
+    if source.id is None:
+        raise ValueError("collect_source needs a stored source (with an id)")
+    source_id = source.id
     result = SourceSummary(source.name)
     report("source", source.name, None)
     started = now()
     try:
-        read = read_source(source, fetcher, settings, already_have=lambda url: store.has_url(source.id, url))
+        read = read_source(source, fetcher, settings, already_have=lambda url: store.has_url(source_id, url))
     except CivicwatchError as exc:
         result.error = exc.reason
         result.failed += 1
@@ -211,7 +216,8 @@ def _store_item(
 ) -> None:
     """Store one item (and, for a digest, each of its items), or link it to the copy already stored."""
     label = item.url or item.external_id or item.title or source.location
-    text = item.text.strip()
+    # NUL and other C0 controls are never text (PDFs and binary junk carry them) and PostgreSQL refuses NUL.
+    text = _CONTROL.sub("", item.text).strip()
     if not text:
         failure = Failure(label, "no text found")
         result.failed += 1

@@ -98,6 +98,7 @@ def read_source(
     source: Source, fetcher: Fetch, settings: Settings, *, already_have: Callable[[str], bool]
 ) -> SourceRead:
     """Read one source into items. Raises a CivicwatchError when the source as a whole cannot be read."""
+    follow: Callable[[str], Fetched]
     if is_url(source.location):
         fetched = fetcher.get(source.location)
         if fetched.not_modified:

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 
 HEADING_MAX_CHARS = 40  # a "Dear Madam and Sirs," or "This week:" line, joined to the next item
+TITLE_MAX_CHARS = 100  # a Markdown heading or a digest's title line
 SUBSTANTIAL_CHARS = 40  # in line mode, shorter lines are not items of their own
 _BULLETS = "•*-–"
 _SPACES = re.compile(r"\s+")
@@ -98,8 +99,20 @@ def _reads_as_list(lines: list[str]) -> bool:
 
 
 def _is_heading(piece: list[str]) -> bool:
-    text = " ".join(line.strip() for line in piece if line.strip())
-    return 0 < len(text) < HEADING_MAX_CHARS and text.endswith((",", ":"))
+    """A salutation or heading that belongs to the next item: "Dear Madam and Sirs,", "# Lakeside"."""
+    lines = [line.strip() for line in piece if line.strip()]
+    if len(lines) != 1:
+        return False
+    text = lines[0]
+    if text.startswith("#"):  # a Markdown heading
+        return len(text) <= TITLE_MAX_CHARS
+    return len(text) < HEADING_MAX_CHARS and text.endswith((",", ":"))
+
+
+def _is_title(piece: list[str]) -> bool:
+    """A digest's own title line before its first bullet ("Northland digest, week 19"): not an item."""
+    lines = [line.strip() for line in piece if line.strip()]
+    return len(lines) == 1 and len(lines[0]) <= TITLE_MAX_CHARS and not lines[0].endswith(_SENTENCE_END)
 
 
 def _merge_headings(pieces: list[str]) -> list[str]:
@@ -109,7 +122,7 @@ def _merge_headings(pieces: list[str]) -> list[str]:
         if carry:
             piece = f"{carry}\n{piece}"
             carry = ""
-        if _is_heading([piece]):
+        if _is_heading(piece.split("\n")):
             carry = piece
         else:
             merged.append(piece)
@@ -130,6 +143,8 @@ def split_digest(text: str) -> list[str]:
     marker, count = markers.most_common(1)[0] if markers else ("", 0)
     if count >= 2:
         raw = _by_bullets(lines, marker)
+        if _is_title(raw[0]) and not _is_heading(raw[0]):
+            raw = raw[1:]  # the digest's title stays in the digest's own text
     else:
         raw = _by_paragraphs(lines)
         if sum(1 for piece in raw if piece) < 2:

@@ -363,6 +363,7 @@ class Store:
 
         Each batch is its own short read, so a long iteration never holds the database.
         """
+        batch = max(1, batch)
         after_id = 0
         while True:
             page = self.documents(limit=batch, after_id=after_id)
@@ -376,6 +377,7 @@ class Store:
 
         ``query`` is whatever the user typed: words, "phrases", OR, -excluded. Never a syntax error.
         """
+        query = query.replace("\x00", " ")  # PostgreSQL refuses NUL in text; it is never meant
         with self._read() as connection:
             hits = search_ids(connection, query, limit)
             if not hits:

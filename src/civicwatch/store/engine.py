@@ -46,6 +46,8 @@ def parse_url(url: str) -> URL:
     if parsed.drivername in _POSTGRES_DRIVERS:
         return parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername in {"sqlite", "sqlite+pysqlite"}:
+        if parsed.database and parsed.database.startswith("~"):
+            parsed = parsed.set(database=str(Path(parsed.database).expanduser()))
         return parsed
     raise StoreError(safe_url(parsed), f"unsupported database {parsed.drivername!r}: use sqlite:/// or postgresql://")
 

@@ -6,6 +6,7 @@ civicwatch can always bring its own database up to date.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -27,6 +28,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache  # the scripts ship with the package: they do not change while it runs
 def head_revision() -> str:
     """The newest revision this version of civicwatch knows."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -34,9 +36,11 @@ def head_revision() -> str:
     return head
 
 
-def known_revisions() -> set[str]:
+@functools.cache
+def known_revisions() -> frozenset[str]:
     """Every revision in the shipped scripts."""
-    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return frozenset(script.revision for script in scripts.walk_revisions())
 
 
 def current_revision(connection: Connection) -> str | None:
