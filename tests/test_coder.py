@@ -48,7 +48,8 @@ def test_codebook_example_1_detention_release_and_protest(coder: Coder) -> None:
 
 
 def test_codebook_example_2_registration_refused(coder: Coder) -> None:
-    inc = one(coder, "The Ministry of Justice refused for the ninth time to register the Rights Watch Centre in Bishkek.")
+    text = "The Ministry of Justice refused for the ninth time to register the Rights Watch Centre in Bishkek."
+    inc = one(coder, text)
     assert (inc.country, inc.types, inc.targets) == ("KG", ["cso_restriction"], ["cso"])
     assert inc.rights == ["association"]
     assert "executive" in inc.perpetrators
@@ -261,8 +262,12 @@ def test_places_give_the_country(coder: Coder, text: str, country: str) -> None:
 
 
 def test_the_publisher_dateline_does_not_give_the_country(coder: Coder) -> None:
-    text = "Johannesburg, 16 March 2010. Uzbek HIV activist Rustam Ergashev has been sentenced to seven years in prison."
+    text = (
+        "Johannesburg, 16 March 2010. Uzbek HIV activist Rustam Ergashev has been sentenced to seven years "
+        "in prison."
+    )
     assert {i.country for i in coder.code(text)} == {"UZ"}
+    assert {i.date for i in coder.code(text)} == {None}  # the dateline dates the report, not the sentence
 
 
 # -- persons, perpetrators, grouping, evidence -----------------------------------------------------

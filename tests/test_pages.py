@@ -188,3 +188,28 @@ def test_hostile_fragments_are_stripped_in_linear_time(fragment):
     html_to_text(fragment)
 
     assert time.perf_counter() - started < 2
+
+
+def test_metadata_from_json_ld_and_a_byline():
+    head = (
+        "<title>Union leader jailed - Northland Courier</title>"
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [{"@type": "NewsArticle",'
+        ' "headline": "Union leader jailed in Lakeside", "author": [{"@type": "Person", "name": "Mira Example"}],'
+        ' "datePublished": "2023-11-02T10:00:00Z"}]}</script>'
+    )
+    content = article("A fictional union leader was jailed for two years in Lakeside.", head=head).encode()
+
+    item = read_page(html_response(content))
+
+    assert (item.title, item.author) == ("Union leader jailed in Lakeside", "Mira Example")
+    assert item.published == "2023-11-02"
+    assert item.canonical_url is None  # the page declares none
+
+
+def test_the_title_tag_loses_its_site_name_and_a_byline_gives_the_author():
+    body = "<p class='byline'>By Lena Placeholder, Port Alder</p>" + "<p>The fictional centre was closed.</p>" * 5
+    content = f"<html><head><title>Centre closed | Veridia Monitor</title></head><body>{body}</body></html>"
+
+    item = read_page(html_response(content.encode()))
+
+    assert (item.title, item.author) == ("Centre closed", "Lena Placeholder")

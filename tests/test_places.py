@@ -61,3 +61,17 @@ def test_international_venues_do_not_locate_incidents(coder: Coder) -> None:
 def test_a_based_organisation_does_not_locate_incidents(coder: Coder) -> None:
     text = "The Poland-based channel Nova Wave said its reporter Ales Karpovich was detained in Belarus."
     assert {i.country for i in coder.code(text)} == {"BY"}
+
+
+def test_a_destination_or_origin_does_not_locate_incidents(coder: Coder) -> None:
+    text = "A court in Bishkek ordered journalist Nurlan Osmonov expelled; he was deported to Russia."
+    assert {i.country for i in coder.code(text)} == {"KG"}
+
+
+def test_a_head_of_state_locates_a_report_that_names_no_country(coder: Coder) -> None:
+    assert {i.country for i in coder.code("Lukashenka pardoned activist Ales Mikhnevich.")} == {"BY"}
+
+
+def test_a_national_agency_outweighs_a_foreign_demonym(coder: Coder) -> None:
+    text = "Роскомнадзор заблокировал сайт израильского издания «Утренний свет»."
+    assert {i.country for i in coder.code(text)} == {"RU"}

@@ -21,10 +21,11 @@ Everything the coder knows is in ``civicwatch/codebook/*.toml``.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from civicwatch.code.codebook import load_codebook, package_data_hash
 from civicwatch.code.dates import DateFinder, DateSpan
@@ -32,6 +33,8 @@ from civicwatch.code.lexicon import Entry, Hit, Lexicon, fold
 from civicwatch.code.people import NameFinder
 from civicwatch.code.places import add_places, generated_places
 from civicwatch.code.sentences import SentenceSplitter
+
+_T = TypeVar("_T")
 
 METHOD_VERSION = 1  # bump when the method (this code) changes in a way that changes output
 
@@ -163,7 +166,7 @@ class Coder:
         folded = fold(text)
         hits = _resolve_overlaps(self.lexicon.scan(text, folded))
         sentences = self.splitter.spans(text)
-        dates = self.dates.find(text, published, folded)
+        dates = [d for d in self.dates.find(text, published, folded) if not _dateline_date(text, d)]
         places = _places(text, hits)
         main_country = self._main_country(text, places)
         incidents: list[Incident] = []
@@ -171,6 +174,9 @@ class Coder:
         orphans: list[tuple[int, list[str]]] = []
         idx = 0
         ordered = [h for h in hits if h.kind not in ("place", "venue")]
+        place_starts = [h.start for h in places]
+        starts = [h.start for h in ordered]
+        date_starts = [d.start for d in dates]
         for n, (s_start, s_end) in enumerate(sentences):
             while idx < len(ordered) and ordered[idx].start < s_start:
                 idx += 1
@@ -180,17 +186,25 @@ class Coder:
                 if ordered[j].end <= s_end:
                     sent_hits.append(ordered[j])
                 j += 1
-            sent_places = [h for h in places if s_start <= h.start < s_end]
+            sent_places = _within(places, place_starts, s_start, s_end)
             found: list[Incident] = []
             if any(h.kind == "type" for h in sent_hits):
-                found = self._code_sentence(text, folded, s_start, s_end, sent_hits, sent_places, dates,
-                                            main_country)
+                sent_dates = _within(dates, date_starts, s_start, s_end)
+                if not sent_dates and n > 0:
+                    # Narrative continuity: "Days later, he was arrested." takes the previous sentence's date.
+                    sent_dates = _within(dates, date_starts, sentences[n - 1][0], sentences[n - 1][1])[-1:]
+                # Who was affected is often said in the next or previous sentence ("She is a journalist.").
+                lo_n, hi_n = max(0, n - 1), min(n + 1, len(sentences) - 1)
+                around = _within(ordered, starts, sentences[lo_n][0], sentences[hi_n][1])
+                nearby = [h for h in around if h.kind == "target" and not s_start <= h.start < s_end]
+                found = self._code_sentence(text, folded, s_start, s_end, sent_hits, sent_places, sent_dates,
+                                            main_country, nearby)
             if found:
                 by_sentence.append((n, found))
                 incidents.extend(found)
             elif any(h.kind == "target" for h in sent_hits) or not sent_hits:
                 # Names listed apart from the act ("The others released are X, Y and Z.").
-                blocked = {i for h in sent_places for i in range(h.start, h.end)}
+                blocked = _name_blockers(sent_places)
                 names = [p.text for p in self.names.persons(text, folded, s_start, s_end, blocked)]
                 if names:
                     orphans.append((n, names))
@@ -199,15 +213,16 @@ class Coder:
         return _merge(incidents)
 
     def _main_country(self, text: str, places: list[Hit]) -> str | None:
-        counts: Counter[str] = Counter()
+        """The country the document is mostly about: the most weight of place mentions, the first on ties."""
+        counts: dict[str, float] = defaultdict(float)
         first: dict[str, int] = {}
         for h in places:
-            if h.kind != "place" or _in_dateline(text, h) or _based(text, h):
+            if h.kind != "place" or _weak_place(text, h):
                 continue
-            counts[h.label] += 1
+            counts[h.label] += h.weight
             first.setdefault(h.label, h.start)
         if not counts:
-            for h in places:  # only a dateline or "X-based": better than nothing
+            for h in places:  # only a dateline, a destination or a venue: better than nothing
                 if h.kind == "place":
                     return h.label
             return None
@@ -223,13 +238,14 @@ class Coder:
         places: list[Hit],
         dates: list[DateSpan],
         main_country: str | None,
+        nearby_targets: list[Hit],
     ) -> list[Incident]:
         acts = self._acts(folded, s_start, hits)
         if not acts:
             return []
-        blocked = {i for h in places for i in range(h.start, h.end)}
+        blocked = _name_blockers(places)
         persons = self.names.persons(text, folded, s_start, s_end, blocked)
-        sent_dates = [d for d in dates if s_start <= d.start < s_end]
+        sent_dates = dates
         if any(h.kind == "modality" and h.label == "generic" for h in hits) and not persons and not sent_dates:
             return []
         country = self._sentence_country(text, places, main_country)
@@ -248,8 +264,12 @@ class Coder:
             lo = min(a.start for a in group)
             hi = max(a.end for a in group)
             near = {h.label for h in targets if h.start > lo - 150 and h.end < hi + 150}
+            if not near:
+                near = {h.label for h in nearby_targets if h.label not in ("public", "worker")}
             if has_protest_cue and types & {"detention", "attack"}:
                 near.add("protester")
+            if "imprisonment" in types and "prosecution" in types:
+                types = types - {"prosecution"}  # the charges of a reported sentence are its background
             who = {h.label for h in perps if h.start > lo - 200 and h.end < hi + 120}
             types = self._resolve_org_ban(types, near)
             if not types:
@@ -308,13 +328,16 @@ class Coder:
         return acts
 
     def _sentence_country(self, text: str, places: list[Hit], main: str | None) -> str | None:
-        strong = [h for h in places if h.kind == "place" and not _in_dateline(text, h) and not _based(text, h)]
+        """The sentence's own place if it names one (the main country first), else the document's."""
+        strong = [h for h in places if h.kind == "place" and not _weak_place(text, h)]
         if not strong:
             return main
-        labels = [h.label for h in strong]
-        if main in labels:
+        if main in {h.label for h in strong}:
             return main
-        return Counter(labels).most_common(1)[0][0] if len(set(labels)) > 1 else labels[0]
+        weight: dict[str, float] = defaultdict(float)
+        for h in strong:
+            weight[h.label] += h.weight
+        return max(weight, key=lambda c: weight[c])
 
     @staticmethod
     def _resolve_org_ban(types: set[str], targets: set[str]) -> set[str]:
@@ -344,14 +367,15 @@ class Coder:
 
     @staticmethod
     def _perpetrators(types: set[str], who: set[str]) -> set[str]:
+        """Who acted: the sentence's actors, with the codebook's defaults (a sentence is a court's act)."""
+        if types == {"protest"}:
+            return set()
         out = set(who)
         if types & {"imprisonment", "legal_remedy"} and not out & {"judiciary", "executive"}:
             out.add("judiciary")
-        if not types & {"imprisonment", "prosecution", "legal_remedy"} and types != {"protest"}:
-            out.discard("judiciary") if out - {"judiciary"} and "judiciary" in out and types <= {
-                "detention", "attack", "protest_restriction"} else None
-        if "protest" in types and len(types) == 1:
-            return set()
+        # A court named beside an arrest or a beating is background, not the actor.
+        if "judiciary" in out and len(out) > 1 and types <= {"detention", "attack", "protest_restriction"}:
+            out.discard("judiciary")
         return out
 
 
@@ -366,14 +390,14 @@ def _rights(types: set[str], targets: set[str], sentence: str) -> set[str]:
         rights.add("expression")
     if targets & {"hrd", "lawyer", "lgbti"}:
         rights.update({"association", "expression"})
-    if types & {"restrictive_law", "positive_reform", "legal_remedy"} and "public" in targets:
-        if _EXPRESSION_TOPIC.search(sentence):
-            rights.add("expression")
+    public_rule = types & {"restrictive_law", "positive_reform", "legal_remedy"} and "public" in targets
+    if public_rule and _EXPRESSION_TOPIC.search(sentence):
+        rights.add("expression")
     if not rights and types & {"restrictive_law", "positive_reform"}:
         rights.add("association")
-    if not rights and types & {"detention", "prosecution", "imprisonment", "harassment", "attack"}:
-        if _EXPRESSION_TOPIC.search(sentence):
-            rights.add("expression")
+    repression = types & {"detention", "prosecution", "imprisonment", "harassment", "attack"}
+    if not rights and repression and _EXPRESSION_TOPIC.search(sentence):
+        rights.add("expression")
     return rights
 
 
@@ -410,6 +434,14 @@ def _places(text: str, hits: list[Hit]) -> list[Hit]:
     return [best[k] for k in sorted(best)]
 
 
+_FROM_OR_TO = re.compile(r"(?:\b(?:to|into|from|vers|hacia|desde)|(?<!\w)из)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _weak_place(text: str, h: Hit) -> bool:
+    """A place that says where a report was written or where someone went, not where the incident happened."""
+    return _in_dateline(text, h) or _based(text, h) or bool(_FROM_OR_TO.search(text, max(0, h.start - 12), h.start))
+
+
 def _in_dateline(text: str, h: Hit) -> bool:
     """A place in the dateline ("(Berlin) –", "WASHINGTON –") says where the report was written."""
     if h.start > 40:
@@ -417,6 +449,18 @@ def _in_dateline(text: str, h: Hit) -> bool:
     after = text[h.end:h.end + 4]
     head = text[:h.start].strip("( \n")
     return (not head or head.isupper()) and bool(re.match(r"\)?\s*[–—-]|\)|\.\s*\d|,\s*\d", after))
+
+
+_DATELINE_HEAD = re.compile(r"^\W*(?:[A-ZА-ЯЁ][\w'’-]*[\s,./()-]*){0,4}$")
+_DATELINE_TAIL = re.compile(r"^\s*(?:[-–—).:]|,?\s*\d{1,2}:\d{2})")
+
+
+def _dateline_date(text: str, d: DateSpan) -> bool:
+    """A date in the dateline ("Johannesburg. 16 March 2010." , "(Bangkok, 23 June 2020) –") is the report's
+    own date, not an incident's."""
+    if d.start > 60:
+        return False
+    return bool(_DATELINE_HEAD.match(text[:d.start])) and bool(_DATELINE_TAIL.match(text[d.end:d.end + 8]))
 
 
 def _based(text: str, h: Hit) -> bool:
@@ -446,29 +490,46 @@ def _trim(text: str, lo: int, hi: int) -> tuple[int, int]:
     return lo, hi
 
 
+def _name_blockers(places: list[Hit]) -> set[int]:
+    """Positions of curated place names, which cannot be part of a person's name (generated city names can:
+    "Guadalupe" is a city and a first name)."""
+    return {i for h in places if h.weight > 1.0 for i in range(h.start, h.end)}
+
+
+def _within(items: list[_T], starts: list[int], lo: int, hi: int) -> list[_T]:
+    """The items (sorted by start) that start in ``[lo, hi)``, found by bisection."""
+    return items[bisect_left(starts, lo):bisect_left(starts, hi)]
+
+
 def _attach_orphans(by_sentence: list[tuple[int, list[Incident]]], orphans: list[tuple[int, list[str]]]) -> None:
     """Give names found outside any act's sentence to the incidents of the closest preceding act."""
     if not by_sentence:
         return
+    numbers = [m for m, _ in by_sentence]
     for n, names in orphans:
-        before = [inc for m, inc in by_sentence if m < n]
-        group = before[-1] if before else by_sentence[0][1]
-        target = next((i for i in group if i.types != ["protest"]), group[0])
-        target.persons.extend(x for x in names if x not in target.persons)
+        i = bisect_left(numbers, n)
+        group = by_sentence[i - 1][1] if i > 0 else by_sentence[0][1]
+        target = next((inc for inc in group if inc.types != ["protest"]), group[0])
+        seen = set(target.persons)
+        target.persons.extend(x for x in names if x not in seen)
 
 
 def _dedupe_persons(incidents: list[Incident]) -> None:
     """Prefer the fullest form of a name: "Santos Brito" gives way to "Nazildo dos Santos Brito"."""
     names = {p for inc in incidents for p in inc.persons}
-    tokens = {p: set(fold(p).split()) for p in names}
+    by_token: dict[str, list[str]] = {}
+    for p in names:
+        for tok in set(fold(p).split()):
+            by_token.setdefault(tok, []).append(p)
+    fullest: dict[str, str] = {}
+    for p in names:
+        toks = set(fold(p).split())
+        # Only names sharing p's rarest token can contain it: no all-pairs comparison.
+        pool = min((by_token[t] for t in toks), key=len, default=[])
+        longer = [q for q in pool if q != p and toks < set(fold(q).split())]
+        fullest[p] = max(longer, key=len) if longer else p
     for inc in incidents:
-        kept: list[str] = []
-        for p in inc.persons:
-            longer = [q for q in names if q != p and tokens[p] < tokens[q]]
-            best = max(longer, key=len) if longer else p
-            if best not in kept:
-                kept.append(best)
-        inc.persons = kept
+        inc.persons = list(dict.fromkeys(fullest[p] for p in inc.persons))
 
 
 def _merge(incidents: list[Incident]) -> list[Incident]:
@@ -483,8 +544,8 @@ def _merge(incidents: list[Incident]) -> list[Incident]:
         old.targets = _ordered(set(old.targets) | set(inc.targets), TARGET_ORDER)
         old.rights = _ordered(set(old.rights) | set(inc.rights), RIGHT_ORDER)
         old.perpetrators = _ordered(set(old.perpetrators) | set(inc.perpetrators), PERPETRATOR_ORDER)
-        old.persons = old.persons + [p for p in inc.persons if p not in old.persons]
-        old.organisations = old.organisations + [o for o in inc.organisations if o not in old.organisations]
+        old.persons = list(dict.fromkeys(old.persons + inc.persons))
+        old.organisations = list(dict.fromkeys(old.organisations + inc.organisations))
         old.confidence = max(old.confidence, inc.confidence)
         if len(inc.evidence) < len(old.evidence):
             old.evidence, old.evidence_start, old.evidence_end = inc.evidence, inc.evidence_start, inc.evidence_end

@@ -46,7 +46,7 @@ _FOLD = str.maketrans(
 )
 
 _SENTENCE_BREAK = re.compile(r"[.!?;]\s|\n")
-COMBO_GAP = 120  # characters allowed between the parts of a combination cue
+COMBO_GAP = 160  # characters allowed between the parts of a combination cue
 
 
 def fold(text: str) -> str:
@@ -106,6 +106,7 @@ class Lexicon:
         self._combos: list[_Combo] = []
         self._automaton: ahocorasick.Automaton | None = None
         self._combo_parts: set[str] = set()
+        self._combos_by_first: dict[str, list[_Combo]] = defaultdict(list)
         self._last_text = ""
 
     def add(self, phrase: str, entry: Entry) -> None:
@@ -147,6 +148,9 @@ class Lexicon:
             slots[stem] = slots[stem] + [e for e in entries if e not in slots[stem]]
             automaton.add_word(key, (key, slots, phrase))
         self._combo_parts = {p for c in self._combos for p in c.parts}
+        self._combos_by_first = defaultdict(list)
+        for combo in self._combos:
+            self._combos_by_first[combo.parts[0]].append(combo)
         if len(automaton):
             automaton.make_automaton()
             self._automaton = automaton
@@ -190,27 +194,29 @@ class Lexicon:
 
     def _combo_hits(self, seen: dict[str, list[tuple[int, int]]]) -> list[Hit]:
         out: list[Hit] = []
-        low = self._last_text
         ordered = {k: sorted(v) for k, v in seen.items()}
         starts = {k: [s for s, _ in v] for k, v in ordered.items()}
-        for combo in self._combos:
-            first = ordered.get(combo.parts[0])
-            if not first:
-                continue
-            for start, end in first:
-                cur_end, ok = end, True
-                for part in combo.parts[1:]:
-                    # The nearest following part, found by bisection: linear overall.
-                    i = bisect_left(starts.get(part, []), cur_end)
-                    spans = ordered.get(part, [])
-                    if i >= len(spans) or spans[i][0] > cur_end + combo.gap:
-                        ok = False
-                        break
-                    if _SENTENCE_BREAK.search(low, cur_end, spans[i][0]):
-                        ok = False  # the parts of a combination belong to one sentence
-                        break
-                    cur_end = spans[i][1]
-                if ok:
-                    e = combo.entry
-                    out.append(Hit(start, cur_end, e.kind, e.label, e.weight))
+        # Only combinations whose first part occurs are tried: the work follows the text, not the lexicon.
+        for first_part, first_spans in ordered.items():
+            for combo in self._combos_by_first.get(first_part, ()):
+                for start, end in first_spans:
+                    cur_end = self._chain(combo, end, ordered, starts)
+                    if cur_end is not None:
+                        e = combo.entry
+                        out.append(Hit(start, cur_end, e.kind, e.label, e.weight))
         return out
+
+    def _chain(
+        self, combo: _Combo, end: int, ordered: dict[str, list[tuple[int, int]]], starts: dict[str, list[int]]
+    ) -> int | None:
+        """The end of the combination whose first part ends at ``end``, or None when a part is missing."""
+        for part in combo.parts[1:]:
+            # The nearest following occurrence, found by bisection: linear overall.
+            i = bisect_left(starts.get(part, []), end)
+            spans = ordered.get(part, [])
+            if i >= len(spans) or spans[i][0] > end + combo.gap:
+                return None
+            if _SENTENCE_BREAK.search(self._last_text, end, spans[i][0]):
+                return None  # the parts of a combination belong to one sentence
+            end = spans[i][1]
+        return end

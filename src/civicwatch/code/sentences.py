@@ -30,9 +30,8 @@ class SentenceSplitter:
         out: list[tuple[int, int]] = []
         start = 0
         for m in _END.finditer(text):
-            if m.group(0)[0] in ".":
-                if self._abbreviation_before(text, m.start()):
-                    continue
+            if m.group(0)[0] == "." and self._abbreviation_before(text, m.start()):
+                continue
             cut = m.start() + len(m.group(0).rstrip())
             self._emit(text, start, cut, out)
             start = m.end()

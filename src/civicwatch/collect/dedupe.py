@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import unicodedata
+import zlib
 from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 from datasketch import MinHash
-from datasketch.hashfunc import sha1_hash32
 from datasketch.lsh import _optimal_param
 
 from civicwatch.errors import UsageError
@@ -38,12 +38,13 @@ __all__ = [
     "shingles",
     "signature",
     "similarity",
+    "fingerprint",
 ]
 
 SHINGLE_WORDS = 3  # word 3-grams: a changed word alters three shingles, a reordered paragraph few
 _SEED = 1  # never change: stored signatures and bands were made with it
-_SCHEME = "affine32"  # datasketch 2's default permutation scheme (and sha1_hash32 its default shingle hash),
-# both named here so that no upgrade of datasketch can silently change the signatures
+_SCHEME = "affine32"  # datasketch 2's default permutation scheme, named (like the shingle hash below)
+# so that no upgrade of datasketch can silently change the signatures
 _DTYPE = np.dtype("<u4")  # affine32 hash values are 32-bit; little-endian whatever the machine
 
 # Apostrophes and their look-alikes are dropped ("don't", "don’t" and "dont" agree; Uzbek o‘z, oʻz, o'z too).
@@ -92,10 +93,16 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> list[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
+def _shingle_hash(data: bytes) -> int:
+    # CRC-32 rather than datasketch's default SHA-1: the permutations do the mixing, and hashing each
+    # shingle was half of the signature's cost.
+    return zlib.crc32(data)
+
+
 @cache
 def _template(num_perm: int) -> MinHash:
     # Drawing the permutations is the slow part of a new MinHash: draw them once per size.
-    return MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, hashfunc=sha1_hash32)
+    return MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, hashfunc=_shingle_hash)
 
 
 def signature(text: str, num_perm: int = 64) -> bytes:
@@ -103,9 +110,21 @@ def signature(text: str, num_perm: int = 64) -> bytes:
 
     An empty text (no words at all) has the signature of the empty set, similar to no other text.
     """
+    return _signature(normalise(text).split(), num_perm)
+
+
+def fingerprint(text: str, num_perm: int = 64) -> tuple[str, bytes]:
+    """``(content_hash(text), signature(text))``, normalising the text once."""
+    normal = normalise(text)
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest(), _signature(normal.split(), num_perm)
+
+
+def _signature(words: list[str], num_perm: int) -> bytes:
+    if len(words) >= SHINGLE_WORDS:
+        words = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)]
     permutations = _template(num_perm).permutations
-    minhash = MinHash(num_perm, _SEED, hashfunc=sha1_hash32, permutations=permutations, scheme=_SCHEME)
-    minhash.update_batch([shingle.encode("utf-8") for shingle in set(shingles(text))])
+    minhash = MinHash(num_perm, _SEED, hashfunc=_shingle_hash, permutations=permutations, scheme=_SCHEME)
+    minhash.update_batch([shingle.encode("utf-8") for shingle in set(words)])
     return np.asarray(minhash.hashvalues).astype(_DTYPE).tobytes()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,9 +160,35 @@ def read_feed(
     it answers True for are left out entirely (not fetched, not returned). A malformed feed
     keeps whatever entries feedparser recovered; with none, ParseError names the feed.
     """
-    parsed = parse_feed(fetched)
     items: list[Item] = []
     failures: list[Failure] = []
+    for result in iter_feed(fetched, fetch, follow_links=follow_links, skip=skip):
+        if isinstance(result, Failure):
+            failures.append(result)
+        else:
+            items.append(result)
+    return items, failures
+
+
+def iter_feed(
+    fetched: Fetched,
+    fetch: Fetch | None,
+    *,
+    follow_links: bool = True,
+    skip: Callable[[str], bool] | None = None,
+) -> Iterator[Item | Failure]:
+    """Like ``read_feed``, one entry at a time, so each followed page can be stored before the next is
+    fetched. The feed itself is parsed at once: a broken feed raises ParseError here, not mid-iteration."""
+    return _iter_entries(fetched, parse_feed(fetched), fetch, follow_links, skip)
+
+
+def _iter_entries(
+    fetched: Fetched,
+    parsed: Any,
+    fetch: Fetch | None,
+    follow_links: bool,
+    skip: Callable[[str], bool] | None,
+) -> Iterator[Item | Failure]:
     for number, entry in enumerate(parsed.entries, start=1):
         link = entry.get("link") or ""
         if link and skip is not None and skip(link):
@@ -172,10 +198,9 @@ def read_feed(
         if follow_links and fetch is not None and link and may_follow(link, fetched.url):
             page, failure = _follow(link, fetch)
             if failure is not None:
-                failures.append(failure)
+                yield failure
         item = _entry_item(entry, parsed.feed, page, own_text)
         if item is None:
-            failures.append(Failure(link or f"{fetched.url}#entry-{number}", "feed entry has no text"))
+            yield Failure(link or f"{fetched.url}#entry-{number}", "feed entry has no text")
         else:
-            items.append(item)
-    return items, failures
+            yield item

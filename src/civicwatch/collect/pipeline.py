@@ -9,6 +9,7 @@ only whole rows behind, and a re-run finishes the work without duplicates.
 from __future__ import annotations
 
 import re
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from civicwatch.collect import dedupe, lang
 from civicwatch.collect.sources import Fetch, read_source
 from civicwatch.config import Settings
 from civicwatch.errors import CivicwatchError, HTTPStatusError
-from civicwatch.model import Document, Failure, Item, Sighting, Source
+from civicwatch.model import Document, Failure, Item, Source
 from civicwatch.store import Store
+from civicwatch.store.db import NearMatch
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -175,26 +177,23 @@ def collect_source(
     result = SourceSummary(source.name)
     report("source", source.name, None)
     started = now()
+    writer = _Writer(store, settings, source, result, report)
     try:
         read = read_source(source, fetcher, settings, already_have=lambda url: store.has_url(source_id, url))
+        result.not_modified = read.not_modified
+        for found in read.results:
+            if isinstance(found, Failure):
+                writer.fail(found)
+            elif not (since and found.published and found.published[:10] < since):
+                writer.add(found, None)
+        writer.flush()
     except CivicwatchError as exc:
+        writer.flush()
         result.error = exc.reason
-        result.failed += 1
-        result.failures.append(Failure(exc.input, exc.reason))
-        report("failure", source.name, Failure(exc.input, exc.reason))
-        store.record_run(source.id, at=started, error=str(exc), next_due_at=_retry_at(source, started, exc))
+        writer.fail(Failure(exc.input, exc.reason))
+        store.record_run(source_id, at=started, error=str(exc), next_due_at=_retry_at(source, started, exc))
         return result
-    result.not_modified = read.not_modified
-    for failure in read.failures:
-        result.failed += 1
-        result.failures.append(failure)
-        report("failure", source.name, failure)
-    for item in read.items:
-        if since and item.published and item.published[:10] < since:
-            continue
-        _store_item(store, settings, source, item, None, result, report)
-    store.record_run(source.id, at=started, error=None,
-                     next_due_at=started + timedelta(seconds=source.every_seconds))
+    store.record_run(source_id, at=started, error=None, next_due_at=started + timedelta(seconds=source.every_seconds))
     return result
 
 
@@ -205,62 +204,76 @@ def _retry_at(source: Source, at: datetime, exc: CivicwatchError) -> datetime:
     return at + delay
 
 
-def _store_item(
-    store: Store,
-    settings: Settings,
-    source: Source,
-    item: Item,
-    parent_id: int | None,
-    result: SourceSummary,
-    report: Report,
-) -> None:
-    """Store one item (and, for a digest, each of its items), or link it to the copy already stored."""
-    label = item.url or item.external_id or item.title or source.location
-    # NUL and other C0 controls are never text (PDFs and binary junk carry them) and PostgreSQL refuses NUL.
-    text = _CONTROL.sub("", item.text).strip()
-    if not text:
-        failure = Failure(label, "no text found")
-        result.failed += 1
-        result.failures.append(failure)
-        report("failure", source.name, failure)
-        return
-    try:
-        document_id, outcome = _store_text(store, settings, source, item, text, parent_id)
-    except CivicwatchError as exc:
-        failure = Failure(label, exc.reason)
-        result.failed += 1
-        result.failures.append(failure)
-        report("failure", source.name, failure)
-        return
-    if not item.children:
-        if outcome == "new":
-            result.new += 1
-        else:
-            result.duplicate += 1
-        report("item", source.name, outcome)
-    for child in item.children:
-        _store_item(store, settings, source, child, document_id, result, report)
+class _Writer:
+    """Turns items into documents and stores them a small batch at a time.
+
+    A batch is one transaction, committed after BATCH_SIZE documents or BATCH_SECONDS,
+    whichever comes first, and always before a digest (whose items need its id) and at
+    the end: a crash loses at most one uncommitted batch, which the re-run stores again.
+    The transaction spans only the database work, never a fetch.
+    """
+
+    BATCH_SIZE = 25
+    BATCH_SECONDS = 1.0
+
+    def __init__(self, store: Store, settings: Settings, source: Source, result: SourceSummary,
+                 report: Report) -> None:
+        self.store, self.settings, self.source, self.result, self.report = store, settings, source, result, report
+        self.pending: list[tuple[Item, Document, bytes, list[str], NearMatch | None]] = []
+        self.opened = time.monotonic()
+        self.last_id: int | None = None  # of the last document stored or matched
+
+    def fail(self, failure: Failure) -> None:
+        self.result.failed += 1
+        self.result.failures.append(failure)
+        self.report("failure", self.source.name, failure)
+
+    def add(self, item: Item, parent_id: int | None) -> None:
+        """Queue one item (for a digest: store it now, then queue each of its items)."""
+        # NUL and other C0 controls are never text (PDFs and binary junk carry them); PostgreSQL refuses NUL.
+        text = _CONTROL.sub("", item.text).strip()
+        if not text:
+            self.fail(Failure(item.url or item.external_id or item.title or self.source.location, "no text found"))
+            return
+        if not self.pending:
+            self.opened = time.monotonic()
+        self.pending.append(_prepare(self.settings, self.source, item, text, parent_id))
+        if item.children:
+            self.flush()
+            digest_id = self.last_id
+            for child in item.children:
+                self.add(child, digest_id)
+        elif len(self.pending) >= self.BATCH_SIZE or time.monotonic() - self.opened >= self.BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        try:
+            stored = self.store.add_unless_copies([entry[1:] for entry in batch])
+        except CivicwatchError as exc:
+            for item, *_ in batch:
+                self.fail(Failure(item.url or item.external_id or self.source.location, exc.reason))
+            raise
+        for (item, *_), (document_id, kind, _similarity) in zip(batch, stored, strict=True):
+            self.last_id = document_id
+            if item.children:
+                continue  # a digest is counted through its items
+            if kind == "new":
+                self.result.new += 1
+            else:
+                self.result.duplicate += 1
+            self.report("item", self.source.name, "new" if kind == "new" else "duplicate")
 
 
-def _store_text(
-    store: Store, settings: Settings, source: Source, item: Item, text: str, parent_id: int | None
-) -> tuple[int, str]:
-    content_hash = dedupe.content_hash(text)
-    existing = store.document_id_by_hash(content_hash)
-    if existing is not None:
-        first = store.document(existing)
-        # The same source at the same address again (a re-run) is not a new sighting.
-        if first is None or (first.source_id, first.url) != (source.id, item.url):
-            store.add_sighting(Sighting(existing, source.id, item.url, "exact", 1.0))
-        return existing, "duplicate"
-    signature = dedupe.signature(text)
-    bands = dedupe.bands(signature, settings.near_duplicate_threshold)
-    if not item.children:  # a digest is never a near copy: its items are checked one by one
-        candidates = store.near_duplicate_candidates(bands)
-        match = dedupe.best_match(signature, candidates, settings.near_duplicate_threshold)
-        if match is not None:
-            store.add_sighting(Sighting(match[0], source.id, item.url, "near", round(match[1], 3)))
-            return match[0], "duplicate"
+def _prepare(
+    settings: Settings, source: Source, item: Item, text: str, parent_id: int | None
+) -> tuple[Item, Document, bytes, list[str], NearMatch | None]:
+    """The document for an item, with what finding its copies needs: signature, LSH bands, matcher."""
+    content_hash, signature = dedupe.fingerprint(text)
+    threshold = settings.near_duplicate_threshold
+    bands = dedupe.bands(signature, threshold)
     code, score = (item.lang, 1.0) if item.lang else lang.detect_language(text)
     document = Document(
         text=text,
@@ -281,4 +294,9 @@ def _store_text(
         raw=zlib.compress(item.raw, 6) if item.raw else None,
         raw_type=item.raw_type,
     )
-    return store.add_document(document, signature=signature, bands=bands), "new"
+
+    def near(candidates: list[tuple[int, bytes]]) -> tuple[int, float] | None:
+        return dedupe.best_match(signature, candidates, threshold)
+
+    # A digest is never a near copy of anything: its items are checked one by one.
+    return item, document, signature, bands, None if item.children else near

@@ -9,8 +9,8 @@ HTTP or storage themselves.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -30,10 +30,11 @@ class Fetch(Protocol):
 
 @dataclass
 class SourceRead:
-    """What reading a source gave: its items, the inputs that failed, and whether nothing changed."""
+    """What reading a source gives: its items and the inputs that failed, in the order read, lazily
+    where the reader can (a feed's pages are fetched one by one as the caller goes), and whether the
+    source said nothing changed."""
 
-    items: list[Item] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
+    results: Iterable[Item | Failure] = ()
     not_modified: bool = False
 
 
@@ -97,7 +98,8 @@ def new_source(
 def read_source(
     source: Source, fetcher: Fetch, settings: Settings, *, already_have: Callable[[str], bool]
 ) -> SourceRead:
-    """Read one source into items. Raises a CivicwatchError when the source as a whole cannot be read."""
+    """Read one source. Raises a CivicwatchError when the source as a whole cannot be read;
+    an item that cannot be read is a Failure among the results."""
     follow: Callable[[str], Fetched]
     if is_url(source.location):
         fetched = fetcher.get(source.location)
@@ -108,12 +110,14 @@ def read_source(
             return fetcher.get(url, conditional=False)
 
     elif source.kind is SourceKind.FILES:
-        items, failures = files.read_path(Path(source.location), max_bytes=settings.max_bytes)
-        return SourceRead(items, failures)
+        path = Path(source.location)
+        if not path.exists():
+            raise FetchError(source.location, "no such file or folder")
+        return SourceRead(files.iter_path(path, max_bytes=settings.max_bytes))
     else:
         fetched = read_local(Path(source.location), settings.max_bytes)
         follow = local_follower(Path(source.location).parent, settings.max_bytes)
-    return _read_fetched(source, fetched, follow, settings, already_have)
+    return SourceRead(_read_fetched(source, fetched, follow, settings, already_have))
 
 
 def _read_fetched(
@@ -122,16 +126,15 @@ def _read_fetched(
     follow: Callable[[str], Fetched],
     settings: Settings,
     already_have: Callable[[str], bool],
-) -> SourceRead:
+) -> Iterable[Item | Failure]:
     if source.kind is SourceKind.FEED:
-        items, failures = feeds.read_feed(fetched, follow, follow_links=settings.follow_links, skip=already_have)
-        return SourceRead(items, failures)
+        return feeds.iter_feed(fetched, follow, follow_links=settings.follow_links, skip=already_have)
     if source.kind is SourceKind.LISTING:
         digest, failures = listing.read_listing(fetched, follow, follow_links=settings.follow_links,
                                                 skip=already_have)
-        return SourceRead([digest], failures)
+        return [*failures, digest]
     if source.kind is SourceKind.PAGE:
-        return SourceRead([pages.read_page(fetched)])
+        return [pages.read_page(fetched)]
     raise UsageError(source.location, "kind 'files' is for a local file or folder, not a URL")
 
 

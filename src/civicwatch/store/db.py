@@ -9,13 +9,27 @@ hidden.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +41,9 @@ from civicwatch.store.schema import document_bands, documents, http_cache, sight
 from civicwatch.store.search import search_ids
 
 MAX_ERROR_CHARS = 2000  # a source's last error is shown to people: keep the first screenful
+
+# Picks the near copy among (document id, signature) candidates: dedupe.best_match bound to a signature.
+NearMatch = Callable[[list[tuple[int, bytes]]], tuple[int, float] | None]
 
 _DOCUMENT_COLUMNS = [documents.c[f.name] for f in dataclasses.fields(Document)]
 
@@ -250,9 +267,7 @@ class Store:
     def document_id_by_hash(self, content_hash: str) -> int | None:
         """The id of the document with this content hash, or None."""
         with self._read() as connection:
-            return connection.execute(
-                select(documents.c.id).where(documents.c.content_hash == content_hash)
-            ).scalar()
+            return _id_by_hash(connection, content_hash)
 
     def near_duplicate_candidates(self, bands: list[str], limit: int = 50) -> list[tuple[int, bytes]]:
         """(document id, MinHash signature) of stored documents sharing any of ``bands``.
@@ -261,21 +276,8 @@ class Store:
         """
         if not bands:
             return []
-        shared = (
-            select(document_bands.c.document_id, func.count().label("shared"))
-            .where(document_bands.c.band.in_(sorted(set(bands))))
-            .group_by(document_bands.c.document_id)
-            .subquery()
-        )
-        query = (
-            select(documents.c.id, documents.c.signature)
-            .join(shared, shared.c.document_id == documents.c.id)
-            .where(documents.c.signature.is_not(None))
-            .order_by(shared.c.shared.desc(), documents.c.id)
-            .limit(limit)
-        )
         with self._read() as connection:
-            return [(int(row.id), bytes(row.signature)) for row in connection.execute(query)]
+            return _candidates(connection, bands, limit)
 
     def add_document(self, doc: Document, *, signature: bytes | None, bands: list[str]) -> int:
         """Store ``doc`` with its MinHash ``signature`` and LSH ``bands``, in one transaction; returns its id.
@@ -284,45 +286,39 @@ class Store:
         process got there first), nothing is written and that document's id is returned.
         The full-text index follows by itself (trigger or generated column).
         """
-        values = {f.name: getattr(doc, f.name) for f in dataclasses.fields(Document) if f.name != "id"}
-        values["fetched_at"] = doc.fetched_at or _now()
-        values["signature"] = signature
-        # Parameters passed at execution, not baked in with .values(): the statement compiles once.
-        statement = (
-            _insert(self.dialect, documents)
-            .on_conflict_do_nothing(index_elements=[documents.c.content_hash])
-            .returning(documents.c.id)
-        )
         with self._write() as connection:
-            new_id = connection.execute(statement, values).scalar()
-            if new_id is None:
-                return int(
-                    connection.execute(
-                        select(documents.c.id).where(documents.c.content_hash == doc.content_hash)
-                    ).scalar_one()
-                )
-            if bands:
-                rows = [{"band": band, "document_id": new_id} for band in sorted(set(bands))]
-                connection.execute(insert(document_bands), rows)
-        return int(new_id)
+            return _insert_document(connection, self.dialect, doc, signature, bands)
 
     def add_sighting(self, sighting: Sighting) -> bool:
         """Record that a source carried an already stored text; False when this was already recorded."""
-        statement = (
-            _insert(self.dialect, sightings)
-            .values(
-                document_id=sighting.document_id,
-                source_id=sighting.source_id,
-                url=sighting.url or "",
-                kind=sighting.kind,
-                similarity=sighting.similarity,
-                seen_at=_now(),
-            )
-            .on_conflict_do_nothing()  # any unique index: ux_sightings_document_source_url
-            .returning(sightings.c.id)  # rather than rowcount, which drivers report differently
-        )
         with self._write() as connection:
-            return connection.execute(statement).scalar() is not None
+            return _insert_sighting(connection, self.dialect, sighting)
+
+    def add_unless_copy(
+        self,
+        doc: Document,
+        *,
+        signature: bytes | None,
+        bands: list[str],
+        near: NearMatch | None = None,
+    ) -> tuple[int, str, float]:
+        """Store ``doc`` unless a copy is stored already, in one transaction.
+
+        Returns (document id, "new" | "exact" | "near", similarity). An exact copy has the
+        same content hash; a near copy is the candidate sharing LSH bands that ``near``
+        picks (``dedupe.best_match``). A copy carried by another source or address is recorded
+        as a sighting of the first; the same source at the same address again records nothing.
+        """
+        return self.add_unless_copies([(doc, signature, bands, near)])[0]
+
+    def add_unless_copies(
+        self, entries: Sequence[tuple[Document, bytes | None, list[str], NearMatch | None]]
+    ) -> list[tuple[int, str, float]]:
+        """``add_unless_copy`` for several documents in one transaction (all or none), in order,
+        so that a later entry can be a copy of an earlier one. This is collect's hot path: a commit
+        per small batch rather than three per document."""
+        with self._write() as connection:
+            return [_add_unless_copy(connection, self.dialect, *entry) for entry in entries]
 
     def has_url(self, source_id: int, url: str) -> bool:
         """Whether this source already gave a document (URL or canonical URL) or a copy of one at ``url``."""
@@ -436,6 +432,95 @@ class Store:
         with self._write() as connection:  # SQLite's FTS5 check is phrased as a write
             return checks.problems(connection)
 
+
+
+
+def _add_unless_copy(
+    connection: Connection,
+    dialect: str,
+    doc: Document,
+    signature: bytes | None,
+    bands: list[str],
+    near: NearMatch | None,
+) -> tuple[int, str, float]:
+    first = _id_by_hash(connection, doc.content_hash)
+    kind, similarity = "exact", 1.0
+    if first is None and near is not None and bands:
+        match = near(_candidates(connection, bands, 50))
+        if match is not None:
+            (first, similarity), kind = match, "near"
+    if first is None:
+        return _insert_document(connection, dialect, doc, signature, bands), "new", 1.0
+    origin = connection.execute(select(documents.c.source_id, documents.c.url).where(documents.c.id == first)).one()
+    if (origin.source_id, origin.url) != (doc.source_id, doc.url):
+        _insert_sighting(connection, dialect, Sighting(first, doc.source_id, doc.url, kind, round(similarity, 3)))
+    return first, kind, similarity
+
+def _id_by_hash(connection: Connection, content_hash: str) -> int | None:
+    return connection.execute(select(documents.c.id).where(documents.c.content_hash == content_hash)).scalar()
+
+
+def _candidates(connection: Connection, bands: list[str], limit: int) -> list[tuple[int, bytes]]:
+    rows = connection.execute(_candidates_query(limit), {"bands": sorted(set(bands))})
+    return [(int(row.id), bytes(row.signature)) for row in rows]
+
+
+@cache
+def _candidates_query(limit: int) -> Select[Any]:
+    # Built once: constructing the subquery cost more than running it (collect's hot path).
+    shared = (
+        select(document_bands.c.document_id, func.count().label("shared"))
+        .where(document_bands.c.band.in_(bindparam("bands", expanding=True)))
+        .group_by(document_bands.c.document_id)
+        .subquery()
+    )
+    return (
+        select(documents.c.id, documents.c.signature)
+        .join(shared, shared.c.document_id == documents.c.id)
+        .where(documents.c.signature.is_not(None))
+        .order_by(shared.c.shared.desc(), documents.c.id)
+        .limit(limit)
+    )
+
+
+def _insert_document(
+    connection: Connection, dialect: str, doc: Document, signature: bytes | None, bands: list[str]
+) -> int:
+    values = {f.name: getattr(doc, f.name) for f in dataclasses.fields(Document) if f.name != "id"}
+    values["fetched_at"] = doc.fetched_at or _now()
+    values["signature"] = signature
+    # Parameters passed at execution, not baked in with .values(): the statement compiles once.
+    statement = (
+        _insert(dialect, documents)
+        .on_conflict_do_nothing(index_elements=[documents.c.content_hash])
+        .returning(documents.c.id)
+    )
+    new_id = connection.execute(statement, values).scalar()
+    if new_id is None:
+        return int(
+            connection.execute(select(documents.c.id).where(documents.c.content_hash == doc.content_hash)).scalar_one()
+        )
+    if bands:
+        rows = [{"band": band, "document_id": new_id} for band in sorted(set(bands))]
+        connection.execute(insert(document_bands), rows)
+    return int(new_id)
+
+
+def _insert_sighting(connection: Connection, dialect: str, sighting: Sighting) -> bool:
+    statement = (
+        _insert(dialect, sightings)
+        .values(
+            document_id=sighting.document_id,
+            source_id=sighting.source_id,
+            url=sighting.url or "",
+            kind=sighting.kind,
+            similarity=sighting.similarity,
+            seen_at=_now(),
+        )
+        .on_conflict_do_nothing()  # any unique index: ux_sightings_document_source_url
+        .returning(sightings.c.id)  # rather than rowcount, which drivers report differently
+    )
+    return connection.execute(statement).scalar() is not None
 
 def _insert(dialect: str, table: Any) -> Any:
     """An INSERT supporting ON CONFLICT for ``dialect`` (both engines spell it the same way)."""
