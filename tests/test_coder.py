@@ -317,3 +317,19 @@ def test_the_coder_version_changes_with_the_data(tmp_path) -> None:  # type: ign
     assert custom.version != CODER_VERSION
     assert Coder().version == CODER_VERSION
     assert custom.code("In Belarus, activist Ivan Lapko was kidnapped by the state.")[0].types == ["detention"]
+
+
+def test_an_outlets_name_is_an_organisation_not_a_person(coder: Coder) -> None:
+    inc = one(coder, "Kazakh police raided the offices of the independent outlet Steppe Voice.")
+    assert inc.persons == []
+    assert inc.types == ["harassment"] and inc.targets == ["journalist"]
+
+
+def test_a_court_fine_in_russian_is_prosecution(coder: Coder) -> None:
+    inc = one(coder, "В Казахстане суд оштрафовал активистку Айгуль Утепову за пост в Facebook.")
+    assert inc.types == ["prosecution"] and "blogger" in inc.targets
+
+
+def test_release_on_bail(coder: Coder) -> None:
+    inc = one(coder, "A court in Nairobi granted bail to opposition leader Kwame Otieno.", of_type="release")
+    assert inc.country == "KE" and inc.persons == ["Kwame Otieno"]

@@ -67,8 +67,8 @@ def test_evaluate_reports_per_language_and_type(shared: Path) -> None:
 
 
 # The regression gate: floors just under the figures measured when they were set (they only go up).
-FLOORS = {"pairs": 0.80, "detect": 0.91, "country": 0.89, "targets": 0.75, "persons": 0.79}
-DATES_FLOOR = 0.83
+FLOORS = {"pairs": 0.81, "detect": 0.91, "country": 0.89, "targets": 0.75, "persons": 0.79}
+DATES_FLOOR = 0.85
 
 
 def test_devset_figures_stay_above_their_floors(shared: Path) -> None:

@@ -355,6 +355,127 @@ def show(
     out.print(text, highlight=False, markup=False)
 
 
+CodebookOption = Annotated[
+    Path | None,
+    typer.Option("--codebook", help="A folder of codebook data files overriding the built-in ones entry by entry."),
+]
+
+
+def _coder(codebook: Path | None) -> Any:
+    from civicwatch.code.coder import Coder
+
+    if codebook is not None and not codebook.is_dir():
+        _usage_error(str(codebook), "not a folder of codebook files")
+    return _run(lambda: Coder(codebook))
+
+
+@app.command()
+def code(
+    input: Annotated[str, typer.Argument(help="A JSON Lines file of documents, or - for standard input.")] = "-",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file (with a progress bar) instead of stdout.")
+    ] = None,
+    codebook: CodebookOption = None,
+) -> None:
+    """Code JSON Lines documents into codebook incidents: one JSON line out per document.
+
+    Each input line is an object with [bold]id[/bold] and [bold]text[/bold], optionally [bold]published[/bold]
+    (ISO date), [bold]lang[/bold], [bold]title[/bold], [bold]url[/bold]. A bad line is reported on stderr with
+    its line number and the rest goes on (exit status 1).
+
+    Examples:
+
+      [bold]civicwatch code reports.jsonl > incidents.jsonl[/bold]
+
+      [bold]cat reports.jsonl | civicwatch code - --out incidents.jsonl[/bold]
+    """
+    from civicwatch.code.jsonl import code_lines
+    from civicwatch.model import Failure
+
+    if input != "-" and not Path(input).is_file():
+        _usage_error(input, "no such file")
+    if out is not None and out.exists() and out.is_dir():
+        _usage_error(str(out), "is a folder; give a file name")
+    coder = _coder(codebook)
+    total = _count_lines(Path(input)) if out is not None and input != "-" else None
+    failed = 0
+    source = sys.stdin.buffer if input == "-" else open(input, "rb")  # noqa: SIM115 - closed below
+    target = sys.stdout if out is None else open(out.with_name(out.name + ".part"), "w", encoding="utf-8")  # noqa: SIM115
+    progress = Progress(TextColumn("coding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, disable=out is None)
+    try:
+        with progress:
+            task = progress.add_task("coding", total=total)
+            for result in code_lines(source, coder, input="<stdin>" if input == "-" else input):
+                if isinstance(result, Failure):
+                    failed += 1
+                    progress.console.print(f"[red]error:[/red] {escape(str(result))}", highlight=False)
+                else:
+                    target.write(json.dumps(result, ensure_ascii=False) + "\n")
+                progress.advance(task)
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+        if target is not sys.stdout:
+            target.close()
+    if out is not None:
+        # Written whole, then renamed: an interrupted run never leaves a half-written output file.
+        out.with_name(out.name + ".part").replace(out)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="A gold JSON Lines file: id, text, published, lang, incidents.")],
+    by_type: Annotated[bool, typer.Option("--by-type", help="Add scores per incident type.")] = False,
+    by_lang: Annotated[bool, typer.Option("--by-lang", help="Add scores per language.")] = False,
+    json_output: JsonOption = False,
+    codebook: CodebookOption = None,
+) -> None:
+    """Code a gold file's texts and score them as ../shared/tools/score_incidents.py does.
+
+    Only each document's id, text and published date are given to the coder.
+
+    Example: [bold]civicwatch evaluate ../shared/devset/devset.jsonl --by-type --by-lang[/bold]
+    """
+    from civicwatch.code.evaluate import evaluate as evaluate_gold
+
+    if not gold.is_file():
+        _usage_error(str(gold), "no such file")
+    coder = _coder(codebook)
+    result = _run(lambda: evaluate_gold(gold, coder, by_type=by_type, by_lang=by_lang))
+    if json_output:
+        out.print_json(data=result)
+        return
+    out.print(f"documents: {result['documents']}  (coder {result.get('coder_version', '?')})", highlight=False)
+    _print_scores(result)
+    if by_type:
+        for name, s in result["by_type"].items():
+            out.print(f"  {name:20} P {s['p']:.3f}  R {s['r']:.3f}  F1 {s['f1']:.3f}  "
+                      f"(tp {s['tp']} fp {s['fp']} fn {s['fn']})", highlight=False)
+    if by_lang:
+        for lang, part in result["by_lang"].items():
+            out.print(f"\n[bold]{lang}[/bold]: {part['documents']} documents")
+            _print_scores(part)
+
+
+def _print_scores(result: dict[str, Any]) -> None:
+    for key in ("detect", "country", "pairs", "types", "rights", "targets", "persons"):
+        s = result[key]
+        extra = f"  macro-F1 {s['macro_f1']}" if key == "types" else ""
+        out.print(f"{key:8} P {s['p']:.3f}  R {s['r']:.3f}  F1 {s['f1']:.3f}  "
+                  f"(tp {s['tp']} fp {s['fp']} fn {s['fn']}){extra}", highlight=False)
+    d = result["dates"]
+    share = f" ({d['share']:.3f})" if d["share"] is not None else ""
+    out.print(f"dates    {d['agree']}/{d['of']} agree{share}", highlight=False)
+
+
 @app.command()
 def check(database: DatabaseOption = None, config: ConfigOption = None) -> None:
     """Check the database for duplicate, orphan or half-written rows (exit 1 if any).

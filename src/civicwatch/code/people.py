@@ -43,6 +43,10 @@ class NameFinder:
         self._title_before = re.compile(
             r"(?:^|\W)(?:" + "|".join(re.escape(t) for t in titles) + r")[\s,]*(?:[\w.'’-]+[\s,]+){0,3}$"
         ) if titles else None
+        before = sorted({fold(w) for w in data.get("organisation_before", [])}, key=len, reverse=True)
+        self._org_before = re.compile(
+            r"(?:^|\W)(?:" + "|".join(re.escape(w) for w in before) + r")[\s,:]*[\"“«„]?$"
+        ) if before else None
         verbs = sorted({fold(v) for v in data.get("speaker_verbs", [])}, key=len, reverse=True)
         self._speaker_before = re.compile(
             r"(?:^|\W)(?:" + "|".join(re.escape(v) for v in verbs) + r")[\s,]+(?:[\w.'’-]+[\s,]+){0,6}$"
@@ -124,6 +128,8 @@ class NameFinder:
             return
         if self._speaker_before and self._speaker_before.search(folded, max(0, s - 80), s):
             return
+        if self._org_before and self._org_before.search(folded, max(0, s - 30), s):
+            return  # "the outlet Steppe Voice", "издание Новая газета"
         if text[s - 1:s] in _OPEN_QUOTES and text[e:e + 1] in _CLOSE_QUOTES:
             return  # a quoted title or slogan, not a person
         out.append(Name(s, e, name))
