@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 COMMANDS = ["init", "db upgrade", "add-source", "sources", "remove-source", "collect", "documents", "search",
-            "show", "check", "demo"]
+            "show", "check", "demo", "code", "evaluate"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -128,7 +128,10 @@ def _read_fetched(
     already_have: Callable[[str], bool],
 ) -> Iterable[Item | Failure]:
     if source.kind is SourceKind.FEED:
-        return feeds.iter_feed(fetched, follow, follow_links=settings.follow_links, skip=already_have)
+        # A feed saved to disk carries its entries' text; its links point at the web, which a local source
+        # does not reach into.
+        follow_links = settings.follow_links and is_url(source.location)
+        return feeds.iter_feed(fetched, follow, follow_links=follow_links, skip=already_have)
     if source.kind is SourceKind.LISTING:
         digest, failures = listing.read_listing(fetched, follow, follow_links=settings.follow_links,
                                                 skip=already_have)
