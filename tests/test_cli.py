@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 COMMANDS = ["init", "db upgrade", "add-source", "sources", "remove-source", "collect", "documents", "search",
-            "show", "check", "demo", "code", "evaluate"]
+            "show", "check", "demo", "code", "evaluate", "process"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -109,6 +109,10 @@ def test_the_demo_collects_the_sample_corpus_in_four_languages(tmp_path, example
     assert "failed" in result.stdout
     for lang in (" en ", " ru ", " fr ", " es "):
         assert lang in result.stdout
+    assert "incidents in all: detention" in " ".join(result.stdout.split())
     again = run("demo", "--database", f"sqlite:///{tmp_path}/demo.db", "--examples", str(examples))
     assert again.returncode == 0
     assert " 0 new" in again.stdout
+    process = run("process", "--json", "--database", f"sqlite:///{tmp_path}/demo.db")
+    assert process.returncode == 0, process.stderr
+    assert json.loads(process.stdout)["documents"] == 0  # all coded by this coder already

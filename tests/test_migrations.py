@@ -16,7 +16,7 @@ from civicwatch.model import Source, SourceKind
 from civicwatch.store import Store, migrate
 from civicwatch.store.schema import metadata
 
-TABLES = {"sources", "documents", "document_bands", "sightings", "http_cache"}
+TABLES = {"sources", "documents", "document_bands", "sightings", "http_cache", "incidents", "codings"}
 
 
 def table_names(store: Store) -> set[str]:
@@ -39,7 +39,7 @@ def test_upgrade_from_empty_creates_every_table_at_head(database_url: str) -> No
 
     store.upgrade()
 
-    assert store.current_revision() == store.head_revision() == "0001"
+    assert store.current_revision() == store.head_revision() == "0002"
     assert table_names(store) >= TABLES
     store.ensure_ready()
     store.close()
@@ -140,8 +140,8 @@ def test_a_database_newer_than_this_civicwatch_is_named_as_such(store: Store) ->
 
 def test_pending_migrations_are_named(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stands in for a civicwatch release shipping a migration this database has not had yet.
-    monkeypatch.setattr(migrate, "head_revision", lambda: "0002")
-    monkeypatch.setattr(migrate, "known_revisions", lambda: frozenset({"0001", "0002"}))
+    monkeypatch.setattr(migrate, "head_revision", lambda: "0003")
+    monkeypatch.setattr(migrate, "known_revisions", lambda: frozenset({"0001", "0002", "0003"}))
 
     with pytest.raises(StoreError) as failure:
         store.ensure_ready()

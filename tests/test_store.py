@@ -138,7 +138,7 @@ def test_remove_source_keeps_its_documents_but_drops_its_sightings(store: Store)
     assert kept_doc is not None and kept_doc.source_id is None
 
     assert store.remove_source("Riverside") is True
-    assert store.counts() == {"sources": 0, "documents": 1, "digests": 0, "sightings": 0}
+    assert store.counts() == {"sources": 0, "documents": 1, "digests": 0, "sightings": 0, "incidents": 0}
     assert store.integrity_problems() == []
 
 
@@ -177,7 +177,7 @@ def test_a_document_round_trips_with_every_field(store: Store) -> None:
     assert stored == Document(**{**original.__dict__, "id": new_id})
     assert stored is not None and zlib.decompress(stored.raw or b"").endswith(b"</p></body></html>")
     assert store.document(new_id + 1000) is None
-    assert store.counts() == {"sources": 1, "documents": 2, "digests": 1, "sightings": 0}
+    assert store.counts() == {"sources": 1, "documents": 2, "digests": 1, "sightings": 0, "incidents": 0}
 
 
 def test_a_document_without_fetch_time_is_stamped_when_stored(store: Store) -> None:

@@ -431,6 +431,47 @@ def _count_lines(path: Path) -> int:
 
 
 @app.command()
+def process(
+    limit: Annotated[int | None, typer.Option(min=1, help="Code at most this many documents in this run.")] = None,
+    json_output: JsonOption = False,
+    codebook: CodebookOption = None,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Code every stored document not yet coded by the current coder, and store its incidents.
+
+    After a coder upgrade, machine-coded incidents are coded again; incidents a person made or edited are
+    never overwritten. Safe to interrupt: a re-run carries on where it stopped.
+
+    Example: [bold]civicwatch process[/bold]
+    """
+    from civicwatch.code.process import process as process_documents
+
+    settings = _settings(database, config)
+    coder = _coder(codebook)
+    with _store(settings) as store:
+        total = store.count_documents_to_code(coder.version)
+        if limit is not None:
+            total = min(total, limit)
+        progress = Progress(TextColumn("coding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=err, transient=True, disable=json_output)
+        with progress:
+            task = progress.add_task("coding", total=total)
+            summary = _run(lambda: process_documents(store, coder, limit=limit, coder_version=coder.version,
+                                                     report=lambda event, value: progress.advance(task)))
+    for failure in summary.failures:
+        err.print(f"[yellow]failed:[/yellow] {escape(str(failure))}", highlight=False)
+    if json_output:
+        out.print_json(data={"documents": summary.documents, "incidents": summary.incidents,
+                             "failed": summary.failed, "coder_version": coder.version})
+    else:
+        out.print(f"Coded {summary.documents} documents: {summary.incidents} incidents, {summary.failed} failed "
+                  f"(coder {coder.version}).", highlight=False)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="A gold JSON Lines file: id, text, published, lang, incidents.")],
     by_type: Annotated[bool, typer.Option("--by-type", help="Add scores per incident type.")] = False,
@@ -499,7 +540,7 @@ def demo(
     ),
     examples: Annotated[Path, typer.Option(help="The sample corpus folder.")] = Path("examples"),
 ) -> None:
-    """Load civicwatch's own sample corpus (fictional people) and show what was collected.
+    """Load civicwatch's own sample corpus (fictional people), code it, and show what was collected.
 
     Example: [bold]civicwatch demo[/bold]
     """
@@ -514,11 +555,23 @@ def demo(
             for failure in s.failures:
                 err.print(f"[yellow]failed:[/yellow] {escape(str(failure))}", highlight=False)
         _print_documents(store.documents(limit=1000))
+        from civicwatch.code.coder import Coder
+        from civicwatch.code.process import process as process_documents
+
+        coder = _run(Coder)
+        coded = _run(lambda: process_documents(store, coder, coder_version=coder.version))
         counts = store.counts()
         by_lang = store.counts_by_lang()
+        incidents = store.incidents(limit=10_000)
     out.print(f"{counts.get('documents', 0)} documents ({counts.get('digests', 0)} of them digests), "
               f"{counts.get('sightings', 0)} duplicate sightings; languages: "
               + ", ".join(f"{k or '?'} {v}" for k, v in sorted(by_lang.items(), key=lambda kv: -kv[1])))
+    by_type: dict[str, int] = {}
+    for incident in incidents:
+        for kind in incident.types:
+            by_type[kind] = by_type.get(kind, 0) + 1
+    out.print(f"Coded {coded.documents} new documents; {len(incidents)} incidents in all: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])))
 
 
 def _print_documents(docs: list[Any]) -> None:

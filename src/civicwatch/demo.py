@@ -23,7 +23,9 @@ DEMO_SOURCES = [
 
 
 def load_demo(store: Store, settings: Settings, examples: Path) -> CollectSummary:
-    """Create or migrate the database, register the sample sources once, and collect them all now."""
+    """Create or migrate the database, register the sample sources once, and collect them all now.
+
+    Coding the collected documents is ``code.process.process``, which the CLI's demo runs next."""
     if not (examples / "feed").is_dir():
         raise UsageError(str(examples), "the sample corpus is not here; run from the civicwatch checkout")
     store.upgrade()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class SourceKind(StrEnum):
@@ -121,3 +122,52 @@ class Sighting:
     url: str | None
     kind: str  # "exact" or "near"
     similarity: float = 1.0
+
+
+# The codebook's output fields, in the codebook's order (``spec/codebook.md``).
+INCIDENT_FIELDS = (
+    "country", "types", "rights", "targets", "persons", "organisations", "perpetrators", "date", "evidence",
+    "confidence",
+)
+
+
+@dataclass
+class Incident:
+    """One coded incident: the codebook's fields, the evidence's character offsets in its document's text,
+    and, once stored, where it came from.
+
+    ``coded_by`` is "machine" for what the coder found and "person" once a researcher added or edited it:
+    re-coding replaces machine incidents and never touches a person's.
+    """
+
+    country: str
+    types: list[str]
+    rights: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    persons: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
+    perpetrators: list[str] = field(default_factory=list)
+    date: str | None = None  # ISO date at the precision the text gave: 2024, 2024-03 or 2024-03-04
+    evidence: str = ""
+    confidence: float = 0.5
+    evidence_start: int = 0  # text[evidence_start:evidence_end] == evidence, for a machine-made incident
+    evidence_end: int = 0
+    id: int | None = None
+    document_id: int | None = None
+    coder_version: str | None = None
+    coded_by: str = "machine"  # "machine" | "person"
+
+    def to_json(self) -> dict[str, Any]:
+        """The codebook's output fields, in the codebook's order (offsets and provenance left out)."""
+        return {
+            "country": self.country,
+            "types": list(self.types),
+            "rights": list(self.rights),
+            "targets": list(self.targets),
+            "persons": list(self.persons),
+            "organisations": list(self.organisations),
+            "perpetrators": list(self.perpetrators),
+            "date": self.date,
+            "evidence": self.evidence,
+            "confidence": round(self.confidence, 2),
+        }

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from civicwatch.code.lexicon import Entry, Hit, Lexicon, fold
 from civicwatch.code.people import NameFinder
 from civicwatch.code.places import add_places, generated_places
 from civicwatch.code.sentences import SentenceSplitter
+from civicwatch.model import Incident
 
 _T = TypeVar("_T")
 
@@ -75,39 +76,6 @@ _EXPRESSION_TOPIC = re.compile(
     r"fake|false|insult|defam|propaganda|report|article|video|tweet|book|слов|публикац|пост|информац|фейк|"
     r"expresión|información|noticias|publicaci|parole|information|publication|fausses)"
 )
-
-
-@dataclass
-class Incident:
-    """One coded incident: the codebook's fields plus the evidence's offsets in the text."""
-
-    country: str
-    types: list[str]
-    rights: list[str] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
-    persons: list[str] = field(default_factory=list)
-    organisations: list[str] = field(default_factory=list)
-    perpetrators: list[str] = field(default_factory=list)
-    date: str | None = None
-    evidence: str = ""
-    confidence: float = 0.5
-    evidence_start: int = 0
-    evidence_end: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        """The codebook's output fields, in the codebook's order (offsets left out)."""
-        return {
-            "country": self.country,
-            "types": list(self.types),
-            "rights": list(self.rights),
-            "targets": list(self.targets),
-            "persons": list(self.persons),
-            "organisations": list(self.organisations),
-            "perpetrators": list(self.perpetrators),
-            "date": self.date,
-            "evidence": self.evidence,
-            "confidence": round(self.confidence, 2),
-        }
 
 
 @dataclass

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from civicwatch.store.schema import document_bands, documents, sightings, sources
+from civicwatch.store.schema import codings, document_bands, documents, incidents, sightings, sources
 
 _parent = documents.alias("parent")
 
@@ -40,6 +40,18 @@ def _orphans() -> list[tuple[str, Select[Any]]]:
             ),
         ),
         (
+            "incidents point to missing documents (incident ids",
+            select(incidents.c.id).where(
+                ~select(documents.c.id).where(documents.c.id == incidents.c.document_id).exists()
+            ),
+        ),
+        (
+            "codings point to missing documents (document ids",
+            select(codings.c.document_id).where(
+                ~select(documents.c.id).where(documents.c.id == codings.c.document_id).exists()
+            ),
+        ),
+        (
             "documents point to missing sources (document ids",
             select(documents.c.id).where(
                 documents.c.source_id.is_not(None),
@@ -54,6 +66,24 @@ def _orphans() -> list[tuple[str, Select[Any]]]:
             ),
         ),
     ]
+
+
+def _misplaced_evidence() -> Select[Any]:
+    """Incidents whose evidence offsets are out of order or run past the end of their document's text.
+
+    Offsets count characters, as ``length()`` does on both engines.
+    """
+    return (
+        select(incidents.c.id)
+        .join(documents, documents.c.id == incidents.c.document_id)
+        .where(
+            or_(
+                incidents.c.evidence_start < 0,
+                incidents.c.evidence_end < incidents.c.evidence_start,
+                incidents.c.evidence_end > func.length(documents.c.text),
+            )
+        )
+    )
 
 
 def _listed(what: str, ids: list[int]) -> str:
@@ -76,6 +106,10 @@ def problems(connection: Connection) -> list[str]:
     ).all()
     for content_hash, count in duplicates:
         found.append(f"{count} documents share the content hash {content_hash}")
+    misplaced = sorted(int(i) for i in connection.execute(_misplaced_evidence()).scalars())
+    if misplaced:
+        found.append(_listed("incidents have evidence offsets outside their document's text (incident ids",
+                             misplaced))
     if connection.dialect.name == "sqlite":
         found.extend(_sqlite_problems(connection))
     return found

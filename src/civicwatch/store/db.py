@@ -9,6 +9,7 @@ hidden.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,10 +35,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from civicwatch.errors import SourceExistsError, StoreError
-from civicwatch.model import Document, Sighting, Source, SourceKind
+from civicwatch.errors import SourceExistsError, StoreError, UsageError
+from civicwatch.model import INCIDENT_FIELDS, Document, Incident, Sighting, Source, SourceKind
 from civicwatch.store import checks, engine, migrate
-from civicwatch.store.schema import document_bands, documents, http_cache, sightings, sources
+from civicwatch.store.schema import codings, document_bands, documents, http_cache, sightings, sources
+from civicwatch.store.schema import incidents as incidents_table
 from civicwatch.store.search import search_ids
 
 MAX_ERROR_CHARS = 2000  # a source's last error is shown to people: keep the first screenful
@@ -46,6 +48,12 @@ MAX_ERROR_CHARS = 2000  # a source's last error is shown to people: keep the fir
 NearMatch = Callable[[list[tuple[int, bytes]]], tuple[int, float] | None]
 
 _DOCUMENT_COLUMNS = [documents.c[f.name] for f in dataclasses.fields(Document)]
+
+# What a person may change in an incident: the codebook's fields and the evidence's offsets.
+EDITABLE_INCIDENT_FIELDS = (*INCIDENT_FIELDS, "evidence_start", "evidence_end")
+_LIST_FIELDS = ("types", "rights", "targets", "persons", "organisations", "perpetrators")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_DATE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")  # the codebook's precisions: year, month, day
 
 
 def _now() -> datetime:
@@ -385,7 +393,7 @@ class Store:
         return [(by_id[doc_id], snippet) for doc_id, snippet in hits if doc_id in by_id]
 
     def counts(self) -> dict[str, int]:
-        """How much is stored: sources, documents (digests included), digests, sightings."""
+        """How much is stored: sources, documents (digests included), digests, sightings, incidents."""
         count = select(func.count())
         with self._read() as connection:
             return {
@@ -395,6 +403,7 @@ class Store:
                     count.select_from(documents).where(documents.c.is_digest.is_(True))
                 ).scalar_one(),
                 "sightings": connection.execute(count.select_from(sightings)).scalar_one(),
+                "incidents": connection.execute(count.select_from(incidents_table)).scalar_one(),
             }
 
     def counts_by_lang(self) -> dict[str, int]:
@@ -422,6 +431,150 @@ class Store:
         with self._write() as connection:
             connection.execute(statement)
 
+    # -- incidents -------------------------------------------------------------------------------
+
+    def documents_to_code(self, coder_version: str, *, batch: int = 200) -> Iterator[Document]:
+        """Documents the coder ``coder_version`` has not coded yet, by id, read ``batch`` at a time.
+
+        Digests are left out (the items they were split into are documents of their own); a document
+        coded by another version is due again. Documents come without their ``raw`` payload, which
+        the coder never reads, so that memory stays flat. Each batch is its own short read and the
+        next one starts after the last id seen, so coding (and saving) while iterating is safe.
+        """
+        batch = max(1, batch)
+        columns = [c for c in _DOCUMENT_COLUMNS if c.name != "raw"]
+        after_id = 0
+        while True:
+            query = (
+                select(*columns)
+                .where(documents.c.id > after_id, _to_code(coder_version))
+                .order_by(documents.c.id)
+                .limit(batch)
+            )
+            with self._read() as connection:
+                # Never a digest (see _to_code): is_digest is False whatever each engine returns for it.
+                rows = connection.execute(query)
+                page = [Document(**(row._asdict() | {"is_digest": False})) for row in rows]
+            yield from page
+            if len(page) < batch:
+                return
+            after_id = page[-1].id or after_id
+
+    def count_documents_to_code(self, coder_version: str) -> int:
+        """How many documents ``documents_to_code(coder_version)`` would give (for a progress bar)."""
+        with self._read() as connection:
+            return int(
+                connection.execute(select(func.count()).select_from(documents).where(_to_code(coder_version)))
+                .scalar_one()
+            )
+
+    def save_coding(self, document_id: int, incidents: Sequence[Incident], coder_version: str) -> int:
+        """Store what ``coder_version`` found in a document, in one transaction; returns the incidents stored.
+
+        The document's machine-made incidents are replaced by ``incidents`` (stored with
+        ``coded_by="machine"`` and ``coder_version``), and the document is recorded as coded by
+        that version, even when nothing was found. Incidents a person added or edited are never
+        deleted or changed, and a new machine incident that a person has already coded is not
+        stored again: one on the same evidence span, or on an overlapping span with a type in common.
+        Raises ``StoreError`` when the document is gone.
+        """
+        now = _now()
+        with self._write() as connection:
+            if not connection.execute(select(exists().where(documents.c.id == document_id))).scalar():
+                raise StoreError(self.url, f"no document {document_id} (removed since it was read?)")
+            connection.execute(
+                delete(incidents_table).where(
+                    incidents_table.c.document_id == document_id, incidents_table.c.coded_by == "machine"
+                )
+            )
+            people = [
+                _incident(row)
+                for row in connection.execute(
+                    select(incidents_table).where(
+                        incidents_table.c.document_id == document_id, incidents_table.c.coded_by == "person"
+                    )
+                )
+            ]
+            kept = [incident for incident in incidents if not _coded_by_a_person(incident, people)]
+            if kept:
+                rows = [_incident_values(found, document_id, coder_version, "machine", now) for found in kept]
+                connection.execute(insert(incidents_table), rows)
+            coding = {"coder_version": coder_version, "coded_at": now, "incident_count": len(kept)}
+            connection.execute(
+                _insert(self.dialect, codings)
+                .values(document_id=document_id, **coding)
+                .on_conflict_do_update(index_elements=[codings.c.document_id], set_=coding)
+            )
+        return len(kept)
+
+    def incidents(
+        self,
+        *,
+        document_id: int | None = None,
+        country: str | None = None,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[Incident]:
+        """Up to ``limit`` incidents with ids above ``after_id``, by id; optionally of one document/country.
+
+        Page on with ``after_id`` set to the last id returned.
+        """
+        conditions: list[ColumnElement[bool]] = [incidents_table.c.id > after_id]
+        if document_id is not None:
+            conditions.append(incidents_table.c.document_id == document_id)
+        if country is not None:
+            conditions.append(incidents_table.c.country == country)
+        query = select(incidents_table).where(and_(*conditions)).order_by(incidents_table.c.id).limit(limit)
+        with self._read() as connection:
+            return [_incident(row) for row in connection.execute(query)]
+
+    def incident(self, id: int) -> Incident | None:
+        """The incident with this id, or None."""
+        with self._read() as connection:
+            row = connection.execute(select(incidents_table).where(incidents_table.c.id == id)).first()
+        return None if row is None else _incident(row)
+
+    def edit_incident(self, id: int, /, **changes: Any) -> Incident:
+        """A person's correction of incident ``id``; returns the incident as now stored.
+
+        Only the codebook's fields and the evidence offsets (``EDITABLE_INCIDENT_FIELDS``) may
+        change; any other name, a badly shaped value or an unknown id is a ``UsageError`` naming it.
+        The incident becomes ``coded_by="person"``, so re-coding will never replace it; an edit with
+        no changes is how a person confirms a machine incident.
+        """
+        refused = sorted(set(changes) - set(EDITABLE_INCIDENT_FIELDS))
+        if refused:
+            editable = ", ".join(EDITABLE_INCIDENT_FIELDS)
+            raise UsageError(refused[0], f"this incident field cannot be edited (editable: {editable})")
+        with self._write() as connection:
+            row = connection.execute(select(incidents_table).where(incidents_table.c.id == id)).first()
+            if row is None:
+                raise UsageError(f"incident {id}", "no incident with this id")
+            edited = dataclasses.replace(_incident(row), **changes, coded_by="person")
+            _check_incident(edited, _text_length(connection, row.document_id))
+            values = {name: getattr(edited, name) for name in changes}
+            connection.execute(
+                update(incidents_table)
+                .where(incidents_table.c.id == id)
+                .values(**values, coded_by="person", updated_at=_now())
+            )
+            stored = connection.execute(select(incidents_table).where(incidents_table.c.id == id)).one()
+        return _incident(stored)
+
+    def add_person_incident(self, document_id: int, incident: Incident) -> int:
+        """Store an incident a person found in document ``document_id`` (coded_by "person"); returns its id.
+
+        Re-coding never replaces it. A missing document or a badly shaped incident is a ``UsageError``.
+        """
+        with self._write() as connection:
+            length = _text_length(connection, document_id)
+            if length is None:
+                raise UsageError(f"document {document_id}", "no document with this id")
+            _check_incident(incident, length)
+            values = _incident_values(incident, document_id, incident.coder_version, "person", _now())
+            statement = insert(incidents_table).values(values).returning(incidents_table.c.id)
+            return int(connection.execute(statement).scalar_one())
+
     # -- checks ----------------------------------------------------------------------------------
 
     def integrity_problems(self) -> list[str]:
@@ -433,6 +586,79 @@ class Store:
             return checks.problems(connection)
 
 
+
+
+def _to_code(coder_version: str) -> ColumnElement[bool]:
+    """Documents due for coding by ``coder_version``: not digests, and not coded by that version."""
+    coded = exists().where(codings.c.document_id == documents.c.id, codings.c.coder_version == coder_version)
+    return and_(documents.c.is_digest.is_(False), ~coded)
+
+
+def _coded_by_a_person(incident: Incident, people: list[Incident]) -> bool:
+    """Whether a person's incident covers this machine one: same span, or overlapping with a shared type."""
+    start, end = incident.evidence_start, incident.evidence_end
+    for person in people:
+        if person.evidence_end <= person.evidence_start:  # no span given: nothing to compare with
+            continue
+        if (start, end) == (person.evidence_start, person.evidence_end):
+            return True
+        overlaps = start < person.evidence_end and person.evidence_start < end
+        if overlaps and set(incident.types) & set(person.types):
+            return True
+    return False
+
+
+def _incident_values(
+    incident: Incident, document_id: int, coder_version: str | None, coded_by: str, now: datetime
+) -> dict[str, Any]:
+    values = {name: getattr(incident, name) for name in EDITABLE_INCIDENT_FIELDS}
+    for name in _LIST_FIELDS:
+        values[name] = list(values[name])
+    values["confidence"] = float(values["confidence"])
+    return values | {
+        "document_id": document_id,
+        "coder_version": coder_version,
+        "coded_by": coded_by,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _text_length(connection: Connection, document_id: int) -> int | None:
+    """Characters in the document's text (what evidence offsets count); None for no such document."""
+    query = select(func.length(documents.c.text)).where(documents.c.id == document_id)
+    length = connection.execute(query).scalar()
+    return None if length is None else int(length)
+
+
+def _check_incident(incident: Incident, text_length: int | None) -> None:
+    """Refuse (``UsageError`` naming the field) an incident a person shaped badly."""
+    if not isinstance(incident.country, str) or not _COUNTRY.fullmatch(incident.country):
+        raise UsageError("country", f"{incident.country!r} is not an ISO 3166-1 alpha-2 code such as KZ")
+    for name in _LIST_FIELDS:
+        value = getattr(incident, name)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise UsageError(name, f"{value!r} is not a list of strings")
+    if not incident.types:
+        raise UsageError("types", "an incident has at least one type")
+    if incident.date is not None and not (isinstance(incident.date, str) and _DATE.fullmatch(incident.date)):
+        raise UsageError("date", f"{incident.date!r} is not YYYY, YYYY-MM, YYYY-MM-DD or None")
+    if not isinstance(incident.evidence, str):
+        raise UsageError("evidence", f"{incident.evidence!r} is not text")
+    confidence = incident.confidence
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
+        raise UsageError("confidence", f"{confidence!r} is not a number from 0 to 1")
+    start, end = incident.evidence_start, incident.evidence_end
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start <= end:
+        raise UsageError("evidence_start", f"evidence offsets {start!r}..{end!r} are not 0 <= start <= end")
+    if text_length is not None and end > text_length:
+        raise UsageError("evidence_end", f"{end} is past the end of the text ({text_length} characters)")
+
+
+def _incident(row: Row[Any]) -> Incident:
+    values = row._asdict()
+    del values["created_at"], values["updated_at"]
+    return Incident(**values)
 
 
 def _add_unless_copy(

@@ -8,6 +8,7 @@ SQLite, a generated ``tsvector`` column with a GIN index on PostgreSQL).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +71,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class JSONList(TypeDecorator[list[str]]):
+    """A list of strings stored as JSON text: the same column type and the same values on both engines.
+
+    (``sa.JSON`` would be ``json`` on PostgreSQL and text on SQLite; nothing queries inside these
+    lists yet, and text keeps both engines and their migrations alike.)
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str | None:
+        # ensure_ascii=False keeps Cyrillic names readable to anyone looking at the rows.
+        return None if value is None else json.dumps(list(value), ensure_ascii=False)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str] | None:
+        return None if value is None else [str(v) for v in json.loads(value)]
 
 
 sources = Table(
@@ -161,5 +180,45 @@ http_cache = Table(
     Column("checked_at", UTCDateTime, nullable=False),
 )
 
+# What the coder (or a person) found in a document. Offsets are in characters (code points) of
+# ``documents.text``; ``coded_by`` says whether re-coding may replace the row ("machine") or not ("person").
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("country", String(2), nullable=False, index=True),
+    Column("types", JSONList, nullable=False),
+    Column("rights", JSONList, nullable=False),
+    Column("targets", JSONList, nullable=False),
+    Column("persons", JSONList, nullable=False),
+    Column("organisations", JSONList, nullable=False),
+    Column("perpetrators", JSONList, nullable=False),
+    Column("date", Text, index=True),  # ISO date at the precision the text gave (year, month or day)
+    Column("evidence", Text, nullable=False),
+    Column("evidence_start", Integer, nullable=False),
+    Column("evidence_end", Integer, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("coder_version", Text),
+    Column("coded_by", String(8), nullable=False, server_default=text("'machine'")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("coded_by IN ('machine', 'person')", name="coded_by"),
+    sqlite_autoincrement=True,  # ids are cursors (``after_id``)
+)
+
+# Which documents have been coded, by which coder version: a document the coder found nothing in is
+# coded too (incident_count 0), and is not coded again until the coder changes.
+codings = Table(
+    "codings",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("coder_version", Text, nullable=False),
+    Column("coded_at", UTCDateTime, nullable=False),
+    Column("incident_count", Integer, nullable=False),
+)
+
 # Tables that hold data (for counting, clearing test databases...), parents first.
-DATA_TABLES = (sources, documents, document_bands, sightings, http_cache)
+DATA_TABLES = (sources, documents, document_bands, sightings, http_cache, incidents, codings)

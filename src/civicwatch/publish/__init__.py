@@ -1,0 +1,1 @@
+"""Publishing: what civicwatch gives readers besides its pages (Atom feeds, maps, exports)."""

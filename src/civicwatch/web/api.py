@@ -1,0 +1,261 @@
+"""The JSON API, mounted at ``/api/v1``: incidents, countries and documents, with OpenAPI.
+
+Field names are the codebook's (``spec/codebook.md``). Lists answer ``{"items": [...], "next": CURSOR}``;
+pass ``next`` back as ``cursor`` for the following page (``null`` on the last one). Errors are
+JSON problems (``application/problem+json``) with status 400, 404 or 422, never a stack trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from civicwatch import __version__
+from civicwatch.model import Document, Incident
+from civicwatch.store import Store, browse
+from civicwatch.store.browse import DocumentFilters, IncidentFilters
+from civicwatch.web.params import TYPES, Cursor, Limit, incident_filters
+from civicwatch.web.problems import add_problem_handlers, problem_responses, problems_in_openapi
+from civicwatch.web.render import country_name
+
+LATEST = 10  # incidents shown on a country's record
+
+INCIDENT_EXAMPLE: dict[str, Any] = {
+    "id": 42, "document_id": 7, "country": "UZ", "types": ["detention"], "rights": ["expression"],
+    "targets": ["blogger"], "persons": ["Dilshod Tarakov"], "organisations": [], "perpetrators": ["police"],
+    "date": "2024-05-03", "evidence": "Police detained the blogger Dilshod Tarakov in Nukus on 3 May 2024",
+    "confidence": 0.86, "evidence_start": 0, "evidence_end": 68, "coded_by": "machine",
+    "coder_version": "1.4f2a",
+}
+DOCUMENT_EXAMPLE: dict[str, Any] = {
+    "id": 7, "source_id": 2, "title": "Blogger detained in Nukus", "url": "https://monitor.example.org/r/7",
+    "canonical_url": None, "author": None, "published": "2024-05-04", "lang": "en",
+    "fetched_at": "2024-05-04T08:00:00Z", "parent_id": None,
+}
+
+
+class IncidentOut(BaseModel):
+    """One coded incident, with the codebook's field names."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [INCIDENT_EXAMPLE]})
+
+    id: int
+    document_id: int | None = Field(description="the document the incident was coded from")
+    country: str = Field(description="ISO 3166-1 alpha-2 code of where it happened")
+    types: list[str]
+    rights: list[str]
+    targets: list[str]
+    persons: list[str]
+    organisations: list[str]
+    perpetrators: list[str]
+    date: str | None = Field(description="YYYY-MM-DD, YYYY-MM or YYYY at the precision the text gives")
+    evidence: str = Field(description="the span of the document's text that supports the incident")
+    confidence: float = Field(ge=0, le=1)
+    evidence_start: int = Field(description="offset of the evidence in the document's text")
+    evidence_end: int
+    coded_by: str | None = Field(description='"machine" or the person who coded or corrected it')
+    coder_version: str | None
+
+
+class DocumentSummary(BaseModel):
+    """A stored document's record, without its text."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [DOCUMENT_EXAMPLE]})
+
+    id: int
+    source_id: int | None
+    title: str | None
+    url: str | None
+    canonical_url: str | None
+    author: str | None
+    published: str | None = Field(description="publication date or timestamp, as the source gave it")
+    lang: str | None = Field(description="language code")
+    fetched_at: datetime | None
+    parent_id: int | None = Field(description="the digest this document was split out of")
+
+
+class DocumentOut(DocumentSummary):
+    """A stored document with its clean text (the payload as fetched is not published)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [DOCUMENT_EXAMPLE | {"text": "Police detained the blogger..."}]}
+    )
+
+    text: str
+
+
+class IncidentDetail(IncidentOut):
+    """One incident and the record of the document it was coded from."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [INCIDENT_EXAMPLE | {"document": DOCUMENT_EXAMPLE}]}
+    )
+
+    document: DocumentSummary | None
+
+
+class CountryOut(BaseModel):
+    """A country with public incidents."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"country": "UZ", "name": "Uzbekistan", "incidents": 12}]}
+    )
+
+    country: str = Field(description="ISO 3166-1 alpha-2 code")
+    name: str
+    incidents: int = Field(description="number of public incidents")
+
+
+class CountryDetail(CountryOut):
+    """A country's incident counts by type and its latest incidents."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"country": "UZ", "name": "Uzbekistan", "incidents": 12, "types": {"detention": 5, "prosecution": 3},
+         "latest": [INCIDENT_EXAMPLE]}
+    ]})
+
+    types: dict[str, int] = Field(description="incidents per type (an incident of two types counts in both)")
+    latest: list[IncidentOut] = Field(description=f"the {LATEST} most recent incidents")
+
+
+class IncidentList(BaseModel):
+    """A page of incidents; ``next`` is the cursor of the following page, or null on the last."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [INCIDENT_EXAMPLE], "next": None}]})
+
+    items: list[IncidentOut]
+    next: str | None
+
+
+class DocumentList(BaseModel):
+    """A page of documents, newest first; ``next`` is the cursor of the following page, or null."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [DOCUMENT_EXAMPLE], "next": None}]})
+
+    items: list[DocumentSummary]
+    next: str | None
+
+
+class CountryList(BaseModel):
+    """Every country with public incidents, most incidents first."""
+
+    items: list[CountryOut]
+    next: str | None = None
+
+
+def incident_out(incident: Incident) -> IncidentOut:
+    """The API's view of an incident."""
+    return IncidentOut.model_validate(asdict(incident), from_attributes=False)
+
+
+def document_summary(document: Document) -> DocumentSummary:
+    """The API's record of a document (no text, no payload)."""
+    fields = {name: getattr(document, name) for name in DocumentSummary.model_fields}
+    return DocumentSummary.model_validate(fields)
+
+
+Iso2 = Annotated[str, Path(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code", examples=["UZ"])]
+Id = Annotated[int, Path(ge=1, le=2**63 - 1, description="the id the list gave", examples=[42])]
+
+
+def _document_problems(api: FastAPI) -> None:
+    """Have the OpenAPI document say that problems come as ``application/problem+json``."""
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = problems_in_openapi(build())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise it
+
+
+def create_api(store: Store) -> FastAPI:
+    """The API application over ``store``, to mount at ``/api/v1``."""
+    api = FastAPI(
+        title="civicwatch API",
+        version=__version__,
+        summary="Civic-space incidents coded from public reports, the countries and the documents.",
+        description=__doc__,
+        openapi_url="/openapi.json",
+        docs_url=None,  # Swagger UI would load scripts from a CDN
+        redoc_url=None,
+        responses=problem_responses(422, 503),
+    )
+    add_problem_handlers(api)
+    _document_problems(api)
+
+    @api.get("/incidents", response_model=IncidentList, responses=problem_responses(400), tags=["incidents"])
+    def list_incidents(
+        filters: Annotated[IncidentFilters, Depends(incident_filters)],
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> IncidentList:
+        """Incidents matching every filter given, newest first (or by confidence), a page at a time."""
+        items, following = browse.incident_page(store, filters, cursor=cursor, limit=limit)
+        return IncidentList(items=[incident_out(item) for item in items], next=following)
+
+    @api.get(
+        "/incidents/{id}", response_model=IncidentDetail, responses=problem_responses(404), tags=["incidents"]
+    )
+    def get_incident(id: Id) -> IncidentDetail:
+        """One incident, with the record of its document."""
+        found = browse.incident_with_document(store, id)
+        if found is None:
+            raise HTTPException(404, f"no public incident {id}")
+        incident, document = found
+        summary = document_summary(document) if document is not None else None
+        return IncidentDetail(**incident_out(incident).model_dump(), document=summary)
+
+    @api.get("/countries", response_model=CountryList, tags=["countries"])
+    def list_countries() -> CountryList:
+        """Every country with public incidents and how many, most first."""
+        counts = browse.counts_by_country(store)
+        return CountryList(
+            items=[CountryOut(country=c, name=country_name(c), incidents=n) for c, n in counts.items()]
+        )
+
+    @api.get(
+        "/countries/{iso2}", response_model=CountryDetail, responses=problem_responses(404),
+        tags=["countries"],
+    )
+    def get_country(iso2: Iso2) -> CountryDetail:
+        """A country's incidents by type and its latest incidents (none yet: zero counts, an empty list)."""
+        code = iso2.upper()
+        if country_name(code) == code:
+            raise HTTPException(404, f"{code} is not an ISO 3166-1 country code")
+        types = browse.counts_by_type(store, TYPES, country=code)
+        total = browse.counts_by_country(store).get(code, 0)
+        latest, _ = browse.incident_page(store, IncidentFilters(country=code), cursor=None, limit=LATEST)
+        return CountryDetail(country=code, name=country_name(code), incidents=total, types=types,
+                             latest=[incident_out(item) for item in latest])
+
+    @api.get("/documents", response_model=DocumentList, responses=problem_responses(400), tags=["documents"])
+    def list_documents(
+        lang: Annotated[
+            str | None, Query(pattern="^[A-Za-z-]{0,16}$", description="language code", examples=["en"])
+        ] = None,
+        source_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="only this source's")] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> DocumentList:
+        """Stored documents, newest first, without their text (fetch one for it)."""
+        filters = DocumentFilters(lang=lang or None, source_id=source_id)
+        items, following = browse.document_page(store, filters, cursor=cursor, limit=limit)
+        return DocumentList(items=[document_summary(item) for item in items], next=following)
+
+    @api.get(
+        "/documents/{id}", response_model=DocumentOut, responses=problem_responses(404), tags=["documents"]
+    )
+    def get_document(id: Id) -> DocumentOut:
+        """One document with its clean text."""
+        document = browse.public_document(store, id)
+        if document is None:
+            raise HTTPException(404, f"no document {id}")
+        return DocumentOut(**document_summary(document).model_dump(), text=document.text)
+
+    return api

@@ -1,0 +1,133 @@
+"""The web application: pages, the JSON API under ``/api/v1`` and Atom feeds, over one ``Store``.
+
+``create_app(database_url)`` builds it; ``uvicorn`` (or ``civicwatch serve``) runs it. Every
+response carries security headers; errors become a friendly page (or, under ``/api/v1``, a
+JSON problem) and never a stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from civicwatch import __version__
+from civicwatch.errors import StoreError, UsageError
+from civicwatch.store import Store
+from civicwatch.web import api, feeds, pages
+from civicwatch.web.render import templates, validation_messages
+
+STATIC = Path(__file__).parent / "static"
+
+# No inline scripts, nothing from other origins, never framed. Inline styles stay allowed for
+# the server-rendered SVG map and charts, which colour their shapes with style attributes.
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+     b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """ASGI middleware adding ``SECURITY_HEADERS`` to every HTTP response (pages, API, feeds, static)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in names]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(database_url: str) -> FastAPI:
+    """The civicwatch web site, API and feeds over the database at ``database_url``.
+
+    The database is opened lazily and closed when the server shuts down; it must be
+    initialised (``civicwatch init``) for pages to show anything but an error page.
+    """
+    store = Store(database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="civicwatch",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # the site has no OpenAPI of its own: the API's is /api/v1/openapi.json
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/api/v1", api.create_api(store), name="api")
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    _add_error_pages(app)
+    return app
+
+
+def _error_page(request: Request, status: int, title: str, messages: list[str]) -> Response:
+    return templates.TemplateResponse(
+        request, "error.html", {"status": status, "title": title, "messages": messages}, status_code=status
+    )
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    """Friendly HTML for every error a page can meet; the API (a sub-application) has its own."""
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return _error_page(request, 404, "Page not found", ["There is no page at this address."])
+        if exc.status_code == 405:
+            return _error_page(request, 405, "Method not allowed", ["This address only answers GET."])
+        return _error_page(request, exc.status_code, "Request refused", [str(exc.detail)])
+
+    async def invalid_parameters(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return _error_page(request, 422, "Invalid parameters", validation_messages(exc))
+
+    async def usage_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UsageError)
+        return _error_page(request, 400, "Bad request", [f"{exc.input}: {exc.reason}"])
+
+    async def store_error(request: Request, exc: Exception) -> Response:
+        # The reason may name the database (password hidden) but that is the operator's business.
+        return _error_page(request, 503, "Database unavailable", ["The database cannot be read right now."])
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return HTMLResponse(
+            "<!doctype html><title>Server error</title><h1>Server error</h1>"
+            "<p>Something went wrong on our side. It has been logged.</p>",
+            status_code=500,
+        )
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_parameters)
+    app.add_exception_handler(UsageError, usage_error)
+    app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(Exception, server_error)
