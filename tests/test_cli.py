@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 COMMANDS = ["init", "db upgrade", "add-source", "sources", "remove-source", "collect", "documents", "search",
-            "show", "check", "demo", "code", "evaluate", "process"]
+            "show", "check", "demo", "code", "evaluate", "process", "serve", "export"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -116,3 +117,18 @@ def test_the_demo_collects_the_sample_corpus_in_four_languages(tmp_path, example
     process = run("process", "--json", "--database", f"sqlite:///{tmp_path}/demo.db")
     assert process.returncode == 0, process.stderr
     assert json.loads(process.stdout)["documents"] == 0  # all coded by this coder already
+
+
+def test_export_writes_a_valid_data_package_of_the_filtered_incidents(tmp_path, examples):
+    import frictionless
+
+    database = f"sqlite:///{tmp_path}/demo.db"
+    assert run("demo", "--database", database, "--examples", str(examples)).returncode == 0
+    result = run("export", "--database", database, "--format", "datapackage", "--type", "detention",
+                 "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    report = frictionless.validate(tmp_path / "out" / "datapackage.json")
+    assert report.valid, report.flatten(["type", "message"])
+    with open(tmp_path / "out" / "incidents.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all("detention" in row["types"].split(";") for row in rows)

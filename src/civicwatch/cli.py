@@ -518,6 +518,65 @@ def _print_scores(result: dict[str, Any]) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 exposes the site to your network.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the web site, the JSON API (/api/v1) and the Atom feeds.
+
+    Example: [bold]civicwatch serve --port 8080[/bold]  (then open http://127.0.0.1:8080)
+    """
+    import uvicorn
+
+    from civicwatch.web.app import create_app
+
+    settings = _settings(database, config)
+    with _store(settings):
+        pass  # refuse an uninitialised database before listening, with the usual one-line error
+    err.print(f"Serving {_safe_url(settings.database_url)} on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
+    uvicorn.run(create_app(settings.database_url), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def export(
+    folder: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into (created if missing).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or datapackage.")] = "csv",
+    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. UZ.")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="An incident type, e.g. detention.")] = None,
+    right: Annotated[str | None, typer.Option(help="association, assembly or expression.")] = None,
+    target: Annotated[str | None, typer.Option(help="A target, e.g. journalist.")] = None,
+    perpetrator: Annotated[str | None, typer.Option(help="A perpetrator, e.g. police.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Incidents on or after this date.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Incidents on or before this date.")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Words in the evidence or document.")] = None,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Export public incidents, their documents, persons and organisations.
+
+    [bold]datapackage[/bold] writes the CSV files with a Frictionless Data Package descriptor (datapackage.json).
+
+    Example: [bold]civicwatch export --format datapackage --country UZ --type detention --out uz-detentions[/bold]
+    """
+    from civicwatch.publish.export import FORMATS, export_store
+    from civicwatch.store.browse import IncidentFilters
+
+    if format not in FORMATS:
+        _usage_error(format, f"not an export format (one of {', '.join(FORMATS)})")
+    settings = _settings(database, config)
+    filters = _run(lambda: IncidentFilters(country=country, type=type, right=right, target=target,
+                                           perpetrator=perpetrator, date_from=date_from, date_to=date_to, q=query))
+    with _store(settings) as store:
+        written = _run(lambda: export_store(store, filters, folder, format=format))
+    for path in written:
+        out.print(str(path), highlight=False)
+
+
+@app.command()
 def check(database: DatabaseOption = None, config: ConfigOption = None) -> None:
     """Check the database for duplicate, orphan or half-written rows (exit 1 if any).
 

@@ -22,10 +22,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
+
+if TYPE_CHECKING:
+    from civicwatch.store import Store
+    from civicwatch.store.browse import IncidentFilters
 
 Format = Literal["csv", "jsonl", "datapackage"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "datapackage")
@@ -312,3 +316,29 @@ def _write_descriptor(path: Path) -> None:
         ],
     }
     path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def export_store(store: Store, filters: IncidentFilters, out: Path, *, format: Format) -> list[Path]:
+    """Export the public incidents matching ``filters`` and the documents they cite, as ``export`` does.
+
+    The incidents are read twice, a page at a time, so memory holds only the cited documents' ids:
+    once to learn which documents to write (documents come first in the export), once to write them.
+    """
+    from civicwatch.store import browse
+
+    def matching() -> Iterator[Incident]:
+        cursor: str | None = None
+        while True:
+            page, cursor = browse.incident_page(store, filters, cursor=cursor, limit=browse.MAX_LIMIT)
+            yield from page
+            if cursor is None:
+                return
+
+    cited = sorted({incident.document_id for incident in matching() if incident.document_id is not None})
+
+    def cited_documents() -> Iterator[Document]:
+        for start in range(0, len(cited), 500):
+            found = browse.documents_by_id(store, cited[start : start + 500])
+            yield from (found[i] for i in cited[start : start + 500] if i in found)
+
+    return export(matching(), cited_documents(), out, format=format)
