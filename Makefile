@@ -18,7 +18,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-## Load our sample corpus into ./civicwatch.db and show what was collected.
+## Load and code our sample corpus into ./civicwatch.db, then serve the site on http://127.0.0.1:8000.
 demo: $(VENV)/.installed
 	$(BIN)/civicwatch demo
 

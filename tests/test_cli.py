@@ -105,13 +105,13 @@ def test_failed_inputs_make_the_exit_status_one(tmp_path):
 
 
 def test_the_demo_collects_the_sample_corpus_in_four_languages(tmp_path, examples):
-    result = run("demo", "--database", f"sqlite:///{tmp_path}/demo.db", "--examples", str(examples))
+    result = run("demo", "--no-serve", "--database", f"sqlite:///{tmp_path}/demo.db", "--examples", str(examples))
     assert result.returncode == 0, result.stderr
     assert "failed" in result.stdout
     for lang in (" en ", " ru ", " fr ", " es "):
         assert lang in result.stdout
     assert "incidents in all: detention" in " ".join(result.stdout.split())
-    again = run("demo", "--database", f"sqlite:///{tmp_path}/demo.db", "--examples", str(examples))
+    again = run("demo", "--no-serve", "--database", f"sqlite:///{tmp_path}/demo.db", "--examples", str(examples))
     assert again.returncode == 0
     assert " 0 new" in again.stdout
     process = run("process", "--json", "--database", f"sqlite:///{tmp_path}/demo.db")
@@ -123,7 +123,7 @@ def test_export_writes_a_valid_data_package_of_the_filtered_incidents(tmp_path, 
     import frictionless
 
     database = f"sqlite:///{tmp_path}/demo.db"
-    assert run("demo", "--database", database, "--examples", str(examples)).returncode == 0
+    assert run("demo", "--no-serve", "--database", database, "--examples", str(examples)).returncode == 0
     result = run("export", "--database", database, "--format", "datapackage", "--type", "detention",
                  "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr

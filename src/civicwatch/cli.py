@@ -598,10 +598,12 @@ def demo(
         "sqlite:///civicwatch.db"
     ),
     examples: Annotated[Path, typer.Option(help="The sample corpus folder.")] = Path("examples"),
+    serve_site: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the site afterwards.")] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the site.")] = 8000,
 ) -> None:
-    """Load civicwatch's own sample corpus (fictional people), code it, and show what was collected.
+    """Load civicwatch's own sample corpus (fictional people), code it, show it, and serve the site.
 
-    Example: [bold]civicwatch demo[/bold]
+    Example: [bold]civicwatch demo[/bold]  (then open http://127.0.0.1:8000)
     """
     from civicwatch.demo import load_demo
 
@@ -631,6 +633,8 @@ def demo(
             by_type[kind] = by_type.get(kind, 0) + 1
     out.print(f"Coded {coded.documents} new documents; {len(incidents)} incidents in all: "
               + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])))
+    if serve_site:
+        serve(host="127.0.0.1", port=port, database=database, config=None)
 
 
 def _print_documents(docs: list[Any]) -> None:
