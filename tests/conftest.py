@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from support.databases import *  # noqa: F403
+from support.server import *  # noqa: F403
 from support.webserver import *  # noqa: F403
 
 REPO = Path(__file__).resolve().parents[1]

@@ -594,9 +594,7 @@ def check(database: DatabaseOption = None, config: ConfigOption = None) -> None:
 
 @app.command()
 def demo(
-    database: Annotated[str, typer.Option("--database", "-d", help="Database URL for the demo.")] = (
-        "sqlite:///civicwatch.db"
-    ),
+    database: DatabaseOption = None,
     examples: Annotated[Path, typer.Option(help="The sample corpus folder.")] = Path("examples"),
     serve_site: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the site afterwards.")] = True,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the site.")] = 8000,
