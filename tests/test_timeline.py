@@ -18,16 +18,17 @@ TEXT = "Police in the fictional town of Ridgeford detained reporter Lena Marsh o
 EVIDENCE = "detained reporter Lena Marsh"
 
 
-def incident(date: str | None, types: list[str], rights: list[str], country: str = "KZ", **fields: Any) -> Incident:
+def incident(date: str | None, types: list[str], rights: list[str], country: str = "KZ") -> Incident:
     start = TEXT.index(EVIDENCE)
     return Incident(country=country, types=types, rights=rights, date=date, evidence=EVIDENCE,
-                    evidence_start=start, evidence_end=start + len(EVIDENCE), confidence=0.8, **fields)
+                    evidence_start=start, evidence_end=start + len(EVIDENCE), confidence=0.8)
 
 
 def code(store: Store, *found: Incident) -> None:
     """Store one document per call, coded by the machine with ``found``."""
     number = store.counts()["documents"]
-    document_id = store.add_document(Document(text=TEXT, content_hash=f"doc-{number}"), signature=None, bands=[])
+    document = Document(text=TEXT, content_hash=f"doc-{number}")
+    document_id = store.add_document(document, signature=None, bands=[])
     store.save_coding(document_id, list(found), "1.test")
 
 
@@ -74,7 +75,9 @@ def test_months_and_categories_come_in_order(kazakhstan: Store) -> None:
 
 def test_since_keeps_the_months_from_the_one_it_falls_in(kazakhstan: Store) -> None:
     assert list(monthly_counts(kazakhstan, country="KZ", by="type", since="2026-05")) == ["2026-05"]
-    assert list(monthly_counts(kazakhstan, country="KZ", by="type", since="2026-03-31")) == ["2026-03", "2026-05"]
+    assert list(monthly_counts(kazakhstan, country="KZ", by="type", since="2026-03-31")) == [
+        "2026-03", "2026-05"
+    ]
     assert list(monthly_counts(kazakhstan, country="KZ", by="type", since="2026")) == ["2026-03", "2026-05"]
     assert monthly_counts(kazakhstan, country="KZ", by="type", since="2027") == {}
 

@@ -60,10 +60,13 @@ def stacked_bars(
     ``series`` maps months (``YYYY-MM``) to ``{category: count}``; the month axis runs without gaps
     from the first month with a count to the last, months without one staying empty. Categories are
     stacked from the bottom in the order of ``order`` (say the codebook's), those not in it after them
-    alphabetically; each has a colour of ``PALETTE`` and an entry in the legend. ``labels`` gives
+    alphabetically; each has a colour of ``PALETTE`` and an entry in the legend (beyond nine categories,
+    all but the eight largest are drawn together as "other"). ``labels`` gives
     readable names for category ids; ``note`` (for instance that year-only dates are left out) is
     shown under the chart and read out with its description. ``width`` and ``height`` are the
-    drawing's size in pixels; it grows taller when a long legend needs the room.
+    drawing's size in pixels; it grows taller when a long legend needs the room, and scales with CSS
+    (``svg.chart { width: 100%; height: auto }``) thanks to its viewBox. The ids its ARIA labels point
+    at come from ``title``: two charts on one page need different titles.
 
     With no counts at all, the SVG only says "No dated incidents yet". Raises ``UsageError``
     naming a month that is not ``YYYY-MM`` or a negative count.
@@ -115,7 +118,7 @@ def stacked_bars(
             tip = f"{month} · {names[category]}: {value}"
             out.append(
                 f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar_width)}" height="{_n(bar)}" '
-                f'fill="{colours[category]}" data-month="{month}"><title>{_xml(tip)}</title></rect>'
+                f'fill="{colours[category]}"><title>{_xml(tip)}</title></rect>'
             )
     out.append("</g>")
     out += _x_axis(months, left, top + plot_height, slot, plot_width)
@@ -123,7 +126,8 @@ def stacked_bars(
     out += legend
     out.append("</g>")
     if note:
-        out.append(f'<text class="note" x="{left}" y="{_n(total_height - 4)}" font-size="10">{_xml(note)}</text>')
+        baseline = _n(total_height - 4)
+        out.append(f'<text class="note" x="{left}" y="{baseline}" font-size="10">{_xml(note)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -195,7 +199,9 @@ def _ticks(peak: int) -> tuple[int, int]:
     return step, max(step, math.ceil(peak / step) * step)
 
 
-def _y_axis(step: int, axis_top: int, scale: float, left: int, top: int, width: int, height: float) -> list[str]:
+def _y_axis(
+    step: int, axis_top: int, scale: float, left: int, top: int, width: int, height: float
+) -> list[str]:
     """Horizontal grid lines with their counts at the left, from zero to the axis top."""
     out = ['<g class="y-axis" text-anchor="end">']
     for value in range(0, axis_top + 1, step):

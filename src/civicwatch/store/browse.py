@@ -18,18 +18,39 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Text, and_, case, func, literal, or_, select, type_coerce
-from sqlalchemy.engine import Row
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    collate,
+    distinct,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql import FromClause
 
 from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
 from civicwatch.store.db import Store
-from civicwatch.store.schema import documents, incidents
+from civicwatch.store.schema import documents, incidents, sightings, sources
 
 MAX_LIMIT = 200
 _CURSOR_CHARS = 512  # longer than any cursor we hand out
@@ -189,11 +210,6 @@ _INCIDENT_COLUMNS = [incidents.c[name] for name in (
 )]
 
 
-def _date_key() -> ColumnElement[str]:
-    """The date sort key: undated incidents sort last in newest-first order."""
-    return func.coalesce(incidents.c.date, literal(""))
-
-
 def _public() -> ColumnElement[bool]:
     return incidents.c.coded_by.in_(PUBLIC_CODERS)
 
@@ -213,7 +229,7 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conditions(filters: IncidentFilters) -> list[ColumnElement[bool]]:
+def _conditions(filters: IncidentFilters, dialect: str) -> list[ColumnElement[bool]]:
     conditions = [_public()]
     if filters.country:
         conditions.append(incidents.c.country == filters.country.upper())
@@ -232,15 +248,62 @@ def _conditions(filters: IncidentFilters) -> list[ColumnElement[bool]]:
         conditions.append((incidents.c.date + literal("~")) >= filters.date_from)
     if filters.date_to:
         conditions.append(incidents.c.date <= filters.date_to + "~")
-    for word in (filters.q or "").split():
-        pattern = f"%{_like_escape(word)}%"
-        conditions.append(
-            or_(
-                incidents.c.evidence.ilike(pattern, escape="\\"),
-                documents.c.text.ilike(pattern, escape="\\"),
-            )
-        )
+    if filters.q:
+        conditions.append(incidents.c.document_id.in_(_text_candidates(filters.q, dialect)))
     return conditions
+
+
+# How many documents the text query ``q`` looks among: the most recent ones matching every word. A frequent
+# word matches a large share of a big corpus; bounding the candidates keeps the list as fast for "police"
+# as for a rare name, at the price of not reaching incidents from older documents for very common words.
+TEXT_CANDIDATES = 10_000
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _fts5_prefix_query(q: str) -> str | None:
+    """FTS5 MATCH text: every word of ``q`` required, each as a prefix ("detain" finds "detained")."""
+    words = [" ".join(_TOKEN.findall(word)) for word in q.split()]
+    terms = [f'"{word}"*' for word in words if word]
+    return " AND ".join(terms) if terms else None
+
+
+def _tsquery_prefix(q: str) -> str | None:
+    """``to_tsquery`` text with the same meaning as ``_fts5_prefix_query`` (tokens are letters and digits only)."""
+    words = [_TOKEN.findall(word.lower()) for word in q.split()]
+    terms = [" <-> ".join(f"'{token}':*" for token in tokens) for tokens in words if tokens]
+    return " & ".join(f"({term})" for term in terms) if terms else None
+
+
+def _text_candidates(q: str, dialect: str) -> Any:
+    """The ids of the ``TEXT_CANDIDATES`` most recent documents whose title or text has every word of ``q``.
+
+    Full-text indexes (SQLite FTS5, PostgreSQL's ``search_vector``) answer this without reading any text;
+    a query with no letter or digit in it matches nothing.
+    """
+    if dialect == "sqlite":
+        match = _fts5_prefix_query(q)
+        if match is None:
+            return select(documents.c.id).where(false())
+        return text(
+            "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :match ORDER BY rowid DESC LIMIT :cap"
+        ).bindparams(match=match, cap=TEXT_CANDIDATES).columns(documents.c.id)
+    query = _tsquery_prefix(q)
+    if query is None:
+        return select(documents.c.id).where(false())
+    search_vector: ColumnElement[Any] = literal_column("documents.search_vector")
+    return (
+        select(documents.c.id)
+        .where(search_vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), query)))
+        .order_by(documents.c.id.desc())
+        .limit(TEXT_CANDIDATES)
+    )
+
+
+def _date_order(dialect: str) -> list[Any]:
+    """Newest first, undated last, then by id: ``date DESC`` walks ``ix_incidents_date`` backwards on SQLite
+    (where NULLs already sort last in descending order); PostgreSQL needs NULLS LAST said."""
+    date = incidents.c.date.desc() if dialect == "sqlite" else incidents.c.date.desc().nulls_last()
+    return [date, incidents.c.id.desc()]
 
 
 def _after(filters: IncidentFilters, cursor: str) -> ColumnElement[bool]:
@@ -250,7 +313,13 @@ def _after(filters: IncidentFilters, cursor: str) -> ColumnElement[bool]:
         return or_(incidents.c.confidence < confidence,
                    and_(incidents.c.confidence == confidence, incidents.c.id < after_id))
     date, after_id = decode_cursor(cursor, "incidents:date", (str, int))
-    return or_(_date_key() < date, and_(_date_key() == date, incidents.c.id < after_id))
+    if date == "":  # the cursor is among the undated rows, which come last
+        return and_(incidents.c.date.is_(None), incidents.c.id < after_id)
+    return or_(
+        incidents.c.date < date,
+        and_(incidents.c.date == date, incidents.c.id < after_id),
+        incidents.c.date.is_(None),
+    )
 
 
 def _cursor_after(filters: IncidentFilters, last: Incident) -> str:
@@ -259,11 +328,8 @@ def _cursor_after(filters: IncidentFilters, last: Incident) -> str:
     return encode_cursor("incidents:date", [last.date or "", last.id])
 
 
-def _incident_query(filters: IncidentFilters) -> Select[Any]:
-    query = select(*_INCIDENT_COLUMNS).where(and_(*_conditions(filters)))
-    if filters.q:  # only the text query needs the document
-        query = query.join(documents, documents.c.id == incidents.c.document_id)
-    return query
+def _incident_query(filters: IncidentFilters, dialect: str) -> Select[Any]:
+    return select(*_INCIDENT_COLUMNS).where(and_(*_conditions(filters, dialect)))
 
 
 def incident_page(
@@ -277,13 +343,13 @@ def incident_page(
     _check_limit(limit)
     if filters.sort not in SORTS:
         raise UsageError(f"sort={filters.sort}", "expected one of: " + ", ".join(SORTS))
-    query = _incident_query(filters)
+    query = _incident_query(filters, store.dialect)
     if cursor:
         query = query.where(_after(filters, cursor))
     if filters.sort == "confidence":
         query = query.order_by(incidents.c.confidence.desc(), incidents.c.id.desc())
     else:
-        query = query.order_by(_date_key().desc(), incidents.c.id.desc())
+        query = query.order_by(*_date_order(store.dialect))
     with store._read() as connection:
         rows = connection.execute(query.limit(limit + 1)).all()
     page = [_incident(row) for row in rows[:limit]]
@@ -297,7 +363,7 @@ def recent_incidents(
     """The public incidents matching ``filters`` coded or edited most recently, with that time: for feeds."""
     _check_limit(limit)
     query = (
-        _incident_query(filters)
+        _incident_query(filters, store.dialect)
         .add_columns(incidents.c.updated_at)
         .order_by(incidents.c.updated_at.desc(), incidents.c.id.desc())
         .limit(limit)
@@ -333,34 +399,223 @@ def incidents_of_document(store: Store, document_id: int) -> list[Incident]:
         return [_incident(row) for row in connection.execute(query)]
 
 
+# -- aggregates, cached briefly ------------------------------------------------------------------
+
+# Counting over every incident reads the whole table: at a million rows that is far too slow for each
+# view of the home page. Whole-table counts are kept this long, and dropped at once when an incident is
+# added (a new largest id); an edit or a deletion shows within this many seconds.
+CACHE_SECONDS = 30.0
+_T = TypeVar("_T")
+_cache: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], tuple[float, int, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_cache_lock = threading.Lock()
+
+
+def _newest_incident(connection: Connection) -> int:
+    return int(connection.execute(select(func.max(incidents.c.id))).scalar_one() or 0)
+
+
+def _cached(store: Store, key: tuple[Any, ...], compute: Callable[[Connection], _T]) -> _T:
+    """``compute(connection)``, remembered per store and ``key`` for ``CACHE_SECONDS`` while no incident is added."""
+    with store._read() as connection:
+        newest = _newest_incident(connection)  # the primary key's last entry: instant
+        now = time.monotonic()
+        with _cache_lock:
+            entries = _cache.setdefault(store, {})
+            hit = entries.get(key)
+        if hit is not None and hit[1] == newest and now - hit[0] < CACHE_SECONDS:
+            result: _T = hit[2]
+            return result
+        result = compute(connection)
+    with _cache_lock:
+        _cache.setdefault(store, {})[key] = (now, newest, result)
+    return result
+
+
+def clear_cache() -> None:
+    """Forget every cached aggregate (for tests and after bulk edits)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _elements(column: Any, dialect: str) -> FromClause:
+    """The JSON list in ``column`` as rows of one column ``value``, joined to each incident (lateral)."""
+    if dialect == "sqlite":
+        function = func.json_each(column)
+    else:
+        function = func.jsonb_array_elements_text(cast(type_coerce(column, Text), JSONB))
+    return function.table_valued("value", joins_implicitly=True).alias("element")
+
+
 def counts_by_type(store: Store, types: Sequence[str], *, country: str | None = None) -> dict[str, int]:
     """Public incidents of each of ``types`` (the codebook's ids), most first, zeros left out.
 
-    An incident of two types counts for both. One scan of the table counts every type.
+    An incident of two types counts for both. One pass over the (country's) incidents with their
+    type lists expanded, grouped by type; the whole table's counts are cached (``CACHE_SECONDS``).
     """
     wanted = list(types)
-    sums = [
-        func.sum(case((_has(incidents.c.types, t), 1), else_=0)).label(f"t{n}") for n, t in enumerate(wanted)
-    ]
-    query = select(*sums).where(_public())
-    if country:
-        query = query.where(incidents.c.country == country.upper())
-    with store._read() as connection:
-        row = connection.execute(query).one()
-    counts = {t: int(row[n] or 0) for n, t in enumerate(wanted)}
+    code = country.upper() if country else None
+
+    def compute(connection: Connection) -> dict[str, int]:
+        element = _elements(incidents.c.types, store.dialect)
+        value = element.c.value
+        query = select(value, func.count().label("n")).select_from(incidents).where(_public()).group_by(value)
+        if code:
+            query = query.where(incidents.c.country == code)
+        return {str(row[0]): int(row.n) for row in connection.execute(query)}
+
+    found = _cached(store, ("types", code), compute) if code is None else _uncached(store, compute)
+    counts = {t: found.get(t, 0) for t in wanted}
     ordered = sorted(counts.items(), key=lambda item: (-item[1], wanted.index(item[0])))
     return {t: n for t, n in ordered if n}
 
 
-def counts_by_country(store: Store) -> dict[str, int]:
-    """Every country with public incidents and their number, most first (then by code)."""
-    count = func.count().label("n")
-    query = (
-        select(incidents.c.country, count).where(_public()).group_by(incidents.c.country)
-        .order_by(count.desc(), incidents.c.country)
-    )
+def _uncached(store: Store, compute: Callable[[Connection], _T]) -> _T:
     with store._read() as connection:
+        return compute(connection)
+
+
+def counts_by_country(store: Store) -> dict[str, int]:
+    """Every country with public incidents and their number, most first (then by code); cached briefly."""
+
+    def compute(connection: Connection) -> dict[str, int]:
+        count = func.count().label("n")
+        query = (
+            select(incidents.c.country, count).where(_public()).group_by(incidents.c.country)
+            .order_by(count.desc(), incidents.c.country)
+        )
         return {str(row.country): int(row.n) for row in connection.execute(query)}
+
+    return _cached(store, ("countries",), compute)
+
+
+# -- persons and organisations -------------------------------------------------------------------
+
+NameKind = Literal["persons", "organisations"]
+NAME_KINDS: tuple[NameKind, ...] = ("persons", "organisations")
+
+
+@dataclass(frozen=True)
+class NamedCount:
+    """A person or organisation named in public incidents: the name as written, where, how often."""
+
+    name: str
+    countries: list[str]
+    incidents: int
+
+
+def _name_column(kind: str) -> Any:
+    if kind not in NAME_KINDS:
+        raise UsageError(kind, "expected one of: " + ", ".join(NAME_KINDS))
+    return incidents.c[kind]
+
+
+def _named_query(store: Store, kind: str, country: str | None) -> tuple[Select[Any], Any]:
+    """Names in ``kind`` lists with their countries and incident counts, grouped by name; and the name column."""
+    element = _elements(_name_column(kind), store.dialect)
+    # Byte order on both engines, so pages and cursors agree whatever PostgreSQL's locale is.
+    name = element.c.value if store.dialect == "sqlite" else collate(element.c.value, "C")
+    if store.dialect == "sqlite":
+        countries = func.group_concat(distinct(incidents.c.country))
+    else:
+        countries = func.string_agg(distinct(incidents.c.country), literal(","))
+    query = (
+        select(name.label("name"), countries.label("countries"), func.count(distinct(incidents.c.id)).label("n"))
+        .select_from(incidents)
+        .where(_public())
+        .group_by(name)
+    )
+    if country:
+        query = query.where(incidents.c.country == country.upper())
+    return query, name
+
+
+def _named(row: Row[Any]) -> NamedCount:
+    return NamedCount(name=str(row.name), countries=sorted(str(row.countries or "").split(",")),
+                      incidents=int(row.n))
+
+
+def names_page(
+    store: Store, kind: str, *, cursor: str | None, limit: int, country: str | None = None
+) -> tuple[list[NamedCount], str | None]:
+    """One page of the persons (``kind="persons"``) or organisations named in public incidents, by name.
+
+    Each name comes once, as written in the incidents, with the countries of the incidents naming it
+    and their number. Raises ``UsageError`` for another ``kind``, a bad cursor or ``limit``.
+    """
+    _check_limit(limit)
+    query, name = _named_query(store, kind, country)
+    if cursor:
+        (after,) = decode_cursor(cursor, f"names:{kind}", (str,))
+        query = query.having(name > after)
+    with store._read() as connection:
+        rows = connection.execute(query.order_by(name).limit(limit + 1)).all()
+    page = [_named(row) for row in rows[:limit]]
+    following = encode_cursor(f"names:{kind}", [page[-1].name]) if len(rows) > limit and page else None
+    return page, following
+
+
+def most_named(store: Store, kind: str, *, country: str, limit: int) -> list[NamedCount]:
+    """The persons or organisations named most often in one country's public incidents (then by name)."""
+    _check_limit(limit)
+    query, name = _named_query(store, kind, country)
+    query = query.order_by(func.count(distinct(incidents.c.id)).desc(), name).limit(limit)
+    with store._read() as connection:
+        return [_named(row) for row in connection.execute(query)]
+
+
+# -- sources -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicSource:
+    """What the public may know of a source: never its local path, its error messages or its schedule."""
+
+    id: int
+    name: str
+    kind: str
+    url: str | None  # only a web address
+    last_run_at: datetime | None
+    last_ok_at: datetime | None
+    item_count: int  # documents stored from it plus copies of documents seen there
+
+
+def source_page(store: Store, *, cursor: str | None, limit: int) -> tuple[list[PublicSource], str | None]:
+    """One page of sources, by name, with their public fields only; and the next page's cursor."""
+    _check_limit(limit)
+    stored = select(func.count()).where(documents.c.source_id == sources.c.id).scalar_subquery()
+    copies = select(func.count()).where(sightings.c.source_id == sources.c.id).scalar_subquery()
+    name = sources.c.name if store.dialect == "sqlite" else collate(sources.c.name, "C")
+    query = select(
+        sources.c.id, sources.c.name, sources.c.kind, sources.c.location, sources.c.last_run_at,
+        sources.c.last_ok_at, (stored + copies).label("item_count"),
+    )
+    if cursor:
+        (after,) = decode_cursor(cursor, "sources", (str,))
+        query = query.where(name > after)
+    with store._read() as connection:
+        rows = connection.execute(query.order_by(name).limit(limit + 1)).all()
+    page = [
+        PublicSource(id=int(row.id), name=str(row.name), kind=str(row.kind), url=public_url(row.location),
+                     last_run_at=row.last_run_at, last_ok_at=row.last_ok_at, item_count=int(row.item_count))
+        for row in rows[:limit]
+    ]
+    following = encode_cursor("sources", [page[-1].name]) if len(rows) > limit and page else None
+    return page, following
+
+
+def source_names(store: Store) -> dict[int, str]:
+    """Every source's name by id (for labelling documents and the documents page's filter)."""
+    with store._read() as connection:
+        return {int(row.id): str(row.name) for row in connection.execute(select(sources.c.id, sources.c.name))}
+
+
+def document_languages(store: Store) -> list[str]:
+    """The language codes of stored documents, in code order (for the documents page's filter)."""
+    query = select(distinct(documents.c.lang)).where(documents.c.lang.is_not(None)).order_by(documents.c.lang)
+    with store._read() as connection:
+        return [str(row[0]) for row in connection.execute(query)]
 
 
 def documents_by_id(store: Store, ids: Iterable[int]) -> dict[int, Document]:
