@@ -206,6 +206,9 @@ incidents = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("coded_by IN ('machine', 'person')", name="coded_by"),
+    # A country's incidents in date order, and per-country counts from the index alone (migration 0003).
+    Index("ix_incidents_country_date", "country", "date"),
+    Index("ix_incidents_country_coded_by_types", "country", "coded_by", "types"),
     sqlite_autoincrement=True,  # ids are cursors (``after_id``)
 )
 
