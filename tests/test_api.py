@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-# Until tests/conftest.py imports them, the fixtures come from here.
-from support.server import LiveSite, add_reports, coded_site, site  # noqa: F401
+from support.server import LiveSite, add_reports
 
 INCIDENT_FIELDS = {
     "id", "document_id", "country", "types", "rights", "targets", "persons", "organisations", "perpetrators",
@@ -86,7 +85,7 @@ def test_incidents_are_listed_newest_first_with_the_codebook_field_names(api: Li
                                                              ("KZ", "imprisonment")}),
         ({"q": "cotton"}, {("UZ", "detention"), ("UZ", "prosecution")}),  # in the document, not the evidence
         ({"q": "ACQUITTED nodira"}, {("UZ", "legal_remedy")}),
-        ({"q": "50%_off"}, set()),  # LIKE's wildcards are searched for as they are
+        ({"q": "50%_off"}, set()),  # "%" and "_" are no wildcards: the words 50 and off are not in any text
         ({"country": "KG", "type": "detention", "perpetrator": "police", "q": "rally"},
          {("KG", "detention")}),
         ({"country": "", "type": ""}, None),  # empty values, as a GET form sends them: no filter
@@ -268,7 +267,7 @@ def test_openapi_describes_every_route_with_models_and_examples(api: LiveSite) -
     spec = api.get("/api/v1/openapi.json").json()
 
     assert set(spec["paths"]) == {"/incidents", "/incidents/{id}", "/countries", "/countries/{iso2}",
-                                  "/documents", "/documents/{id}"}
+                                  "/documents", "/documents/{id}", "/persons", "/organisations", "/sources"}
     listing = spec["paths"]["/incidents"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
         "country", "type", "right", "target", "perpetrator", "date_from", "date_to", "q", "sort", "limit",
@@ -292,13 +291,15 @@ def test_responses_carry_security_headers(api: LiveSite) -> None:
 HOSTILE = ["\x00", "%", "_", "'; DROP TABLE incidents; --", "ŝ̷̛̪ó̴m̸e̵", "🙂", "x" * 600, "-1", "1e309", "2" * 30]
 
 
-LISTS = ["/api/v1/incidents", "/api/v1/documents", "/feeds/incidents.atom", "/incidents", "/search"]
+LISTS = ["/api/v1/incidents", "/api/v1/documents", "/api/v1/persons", "/api/v1/organisations", "/api/v1/sources",
+         "/feeds/incidents.atom", "/incidents", "/search", "/documents", "/persons", "/organisations",
+         "/incidents/export.csv"]
 
 
 @pytest.mark.parametrize("path", LISTS)
 def test_no_parameter_value_makes_a_server_error(api: LiveSite, path: str) -> None:
     names = ["country", "type", "right", "target", "perpetrator", "date_from", "date_to", "q", "sort",
-             "limit", "cursor", "lang", "source_id"]
+             "limit", "cursor", "lang", "source_id", "source"]
     for name in names:
         for value in HOSTILE:
             response = api.get(path, params={name: value})

@@ -13,9 +13,7 @@ import feedparser
 import pytest
 
 from civicwatch.publish.atom import ATOM, FeedEntry, atom_feed
-
-# Until tests/conftest.py imports them, the fixtures come from here.
-from support.server import LiveSite, coded_site  # noqa: F401
+from support.server import LiveSite
 
 WHEN = datetime(2024, 5, 4, 9, 30, tzinfo=UTC)
 

@@ -16,9 +16,7 @@ import pytest
 
 from civicwatch.model import Document
 from civicwatch.store import Store
-
-# Until tests/conftest.py imports them, the fixtures come from here.
-from support.server import LiveSite, add_reports, coded_site, site  # noqa: F401
+from support.server import LiveSite, add_reports
 
 HOSTILE_TITLE = "Blogger detained in Nukus <script>alert('x')</script>"
 
@@ -236,3 +234,15 @@ def test_only_web_addresses_of_documents_are_published(site: LiveSite) -> None: 
         html = site.get(f"/incidents/{incident['id']}").text
         assert "file:" not in html and "javascript:" not in html
     assert "file:" not in site.get("/feeds/incidents.atom").text
+
+
+def test_the_country_page_charts_incidents_per_month_by_type_and_by_right(coded_site):
+    import xml.etree.ElementTree as ET
+
+    import httpx
+
+    page = httpx.get(coded_site.url("/countries/UZ")).text
+    charts = [part.split("</svg>")[0] + "</svg>" for part in page.split("<svg")[1:] if 'role="img"' in part[:400]]
+    titles = [ET.fromstring("<svg" + chart).find("{http://www.w3.org/2000/svg}title") for chart in charts]
+    assert any(t is not None and "by type, per month" in (t.text or "") for t in titles)
+    assert any(t is not None and "by right, per month" in (t.text or "") for t in titles)

@@ -17,15 +17,16 @@ request Playwright cannot see (Chromium's own) has nowhere to go.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Route, ViewportSize, sync_playwright
 
-from browser.browsing import Browsing
+from browser.browsing import ARTIFACTS, Browsing
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -40,12 +41,13 @@ CHROMIUM_ARGS = [
 ]
 ALLOWED_HOSTS = {"127.0.0.1"}
 TIMEOUT_MS = 10_000  # a page of this site loads in milliseconds; waiting longer only hides a bug
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def chromium_path() -> str:
     """Debian's Chromium (``$CIVICWATCH_CHROMIUM`` overrides); skips, or fails under CI, when missing."""
-    candidates = [os.environ.get("CIVICWATCH_CHROMIUM", ""), *CHROMIUM_CANDIDATES, shutil.which("chromium") or ""]
+    candidates = [os.environ.get("CIVICWATCH_CHROMIUM", ""), *CHROMIUM_CANDIDATES,
+                  shutil.which("chromium") or ""]
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
@@ -69,9 +71,11 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Keep each phase's report on the test, so ``browsing`` can tell whether its test failed."""
-    report = yield
+    report: pytest.TestReport = yield
     setattr(item, f"report_{report.when}", report)
     return report
 
@@ -87,6 +91,7 @@ def browsing(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Brows
     page = context.new_page()
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "-")
     session = Browsing(page=page, name=name)
+    (ARTIFACTS / f"{name}-failed.png").unlink(missing_ok=True)  # a failure shot from an earlier run misleads
 
     def guard(route: Route) -> None:
         url = route.request.url
@@ -108,8 +113,7 @@ def browsing(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Brows
     finally:
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
-            try:
+            # A page that broke may not screenshot; the failure itself says enough then.
+            with contextlib.suppress(Exception):
                 session.shot("failed")
-            except Exception:  # noqa: BLE001  # a page that broke may not screenshot; the failure says enough
-                pass
         context.close()

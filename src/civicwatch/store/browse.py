@@ -107,6 +107,24 @@ def _fits(value: Any, expected: type) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
+def _largest_id(store: Store) -> int:
+    """The largest id the engine's integer keys can hold: PostgreSQL's INTEGER is 32-bit, SQLite's 64-bit.
+
+    A larger id from a request can name no row; it must never reach PostgreSQL, which refuses the parameter.
+    """
+    return 2**63 - 1 if store.dialect == "sqlite" else 2**31 - 1
+
+
+def _id_below(store: Store, column: Any, bound: int) -> ColumnElement[bool]:
+    """``column < bound`` for any 64-bit ``bound``, without a parameter the engine's integers cannot hold."""
+    largest = _largest_id(store)
+    if bound > largest:
+        return column.is_not(None)  # every id is below it
+    if bound < -largest:
+        return false()
+    return column < bound
+
+
 def _check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"limit={limit}", f"must be between 1 and {MAX_LIMIT}")
@@ -152,10 +170,12 @@ def document_page(
     if filters.lang:
         conditions.append(documents.c.lang == filters.lang)
     if filters.source_id is not None:
+        if not 0 <= filters.source_id <= _largest_id(store):
+            return [], None
         conditions.append(documents.c.source_id == filters.source_id)
     if cursor:
         (after_id,) = decode_cursor(cursor, "documents", (int,))
-        conditions.append(documents.c.id < after_id)
+        conditions.append(_id_below(store, documents.c.id, after_id))
     query = (
         select(*_PUBLIC_DOCUMENT_COLUMNS)
         .where(and_(*conditions))
@@ -171,6 +191,8 @@ def document_page(
 
 def public_document(store: Store, document_id: int) -> Document | None:
     """The document with this id without its raw payload, or None."""
+    if not 0 <= document_id <= _largest_id(store):
+        return None
     with store._read() as connection:
         query = select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == document_id)
         row = connection.execute(query).first()
@@ -256,7 +278,7 @@ def _conditions(filters: IncidentFilters, dialect: str) -> list[ColumnElement[bo
 # How many documents the text query ``q`` looks among: the most recent ones matching every word. A frequent
 # word matches a large share of a big corpus; bounding the candidates keeps the list as fast for "police"
 # as for a rare name, at the price of not reaching incidents from older documents for very common words.
-TEXT_CANDIDATES = 10_000
+TEXT_CANDIDATES = 5_000
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -306,18 +328,18 @@ def _date_order(dialect: str) -> list[Any]:
     return [date, incidents.c.id.desc()]
 
 
-def _after(filters: IncidentFilters, cursor: str) -> ColumnElement[bool]:
+def _after(store: Store, filters: IncidentFilters, cursor: str) -> ColumnElement[bool]:
     """The keyset condition: rows strictly after the one the cursor names, in the list's order."""
     if filters.sort == "confidence":
         confidence, after_id = decode_cursor(cursor, "incidents:confidence", (float, int))
         return or_(incidents.c.confidence < confidence,
-                   and_(incidents.c.confidence == confidence, incidents.c.id < after_id))
+                   and_(incidents.c.confidence == confidence, _id_below(store, incidents.c.id, after_id)))
     date, after_id = decode_cursor(cursor, "incidents:date", (str, int))
     if date == "":  # the cursor is among the undated rows, which come last
-        return and_(incidents.c.date.is_(None), incidents.c.id < after_id)
+        return and_(incidents.c.date.is_(None), _id_below(store, incidents.c.id, after_id))
     return or_(
         incidents.c.date < date,
-        and_(incidents.c.date == date, incidents.c.id < after_id),
+        and_(incidents.c.date == date, _id_below(store, incidents.c.id, after_id)),
         incidents.c.date.is_(None),
     )
 
@@ -345,7 +367,7 @@ def incident_page(
         raise UsageError(f"sort={filters.sort}", "expected one of: " + ", ".join(SORTS))
     query = _incident_query(filters, store.dialect)
     if cursor:
-        query = query.where(_after(filters, cursor))
+        query = query.where(_after(store, filters, cursor))
     if filters.sort == "confidence":
         query = query.order_by(incidents.c.confidence.desc(), incidents.c.id.desc())
     else:
@@ -375,6 +397,8 @@ def recent_incidents(
 
 def incident_with_document(store: Store, incident_id: int) -> tuple[Incident, Document | None] | None:
     """The public incident with this id and its document (without raw payload); None when there is none."""
+    if not 0 <= incident_id <= _largest_id(store):
+        return None
     with store._read() as connection:
         row = connection.execute(
             select(*_INCIDENT_COLUMNS).where(incidents.c.id == incident_id, _public())
@@ -390,6 +414,8 @@ def incident_with_document(store: Store, incident_id: int) -> tuple[Incident, Do
 
 def incidents_of_document(store: Store, document_id: int) -> list[Incident]:
     """The public incidents coded from one document, in the order of their evidence in its text."""
+    if not 0 <= document_id <= _largest_id(store):
+        return []
     query = (
         select(*_INCIDENT_COLUMNS)
         .where(incidents.c.document_id == document_id, _public())
@@ -613,14 +639,15 @@ def source_names(store: Store) -> dict[int, str]:
 
 def document_languages(store: Store) -> list[str]:
     """The language codes of stored documents, in code order (for the documents page's filter)."""
-    query = select(distinct(documents.c.lang)).where(documents.c.lang.is_not(None)).order_by(documents.c.lang)
+    query = select(documents.c.lang).distinct().where(documents.c.lang.is_not(None)).order_by(documents.c.lang)
     with store._read() as connection:
         return [str(row[0]) for row in connection.execute(query)]
 
 
 def documents_by_id(store: Store, ids: Iterable[int]) -> dict[int, Document]:
     """The documents with these ids (without raw payloads), by id; unknown ids are left out."""
-    wanted = sorted(set(ids))
+    largest = _largest_id(store)
+    wanted = sorted({i for i in ids if 0 <= i <= largest})
     if not wanted:
         return {}
     with store._read() as connection:

@@ -209,6 +209,7 @@ incidents = Table(
     # A country's incidents in date order, and per-country counts from the index alone (migration 0003).
     Index("ix_incidents_country_date", "country", "date"),
     Index("ix_incidents_country_coded_by_types", "country", "coded_by", "types"),
+    Index("ix_incidents_confidence", "confidence"),
     sqlite_autoincrement=True,  # ids are cursors (``after_id``)
 )
 

@@ -1,4 +1,4 @@
-"""The JSON API, mounted at ``/api/v1``: incidents, countries and documents, with OpenAPI.
+"""The JSON API, mounted at ``/api/v1``: incidents, countries, documents, persons, organisations and sources.
 
 Field names are the codebook's (``spec/codebook.md``). Lists answer ``{"items": [...], "next": CURSOR}``;
 pass ``next`` back as ``cursor`` for the following page (``null`` on the last one). Errors are
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from civicwatch import __version__
 from civicwatch.model import Document, Incident
 from civicwatch.store import Store, browse
-from civicwatch.store.browse import DocumentFilters, IncidentFilters
+from civicwatch.store.browse import DocumentFilters, IncidentFilters, NamedCount, PublicSource
 from civicwatch.web.params import TYPES, Cursor, Limit, incident_filters
 from civicwatch.web.problems import add_problem_handlers, problem_responses, problems_in_openapi
 from civicwatch.web.render import country_name
@@ -147,6 +147,65 @@ class CountryList(BaseModel):
     next: str | None = None
 
 
+NAME_EXAMPLE: dict[str, Any] = {"name": "Dilshod Tarakov", "countries": ["UZ"], "incidents": 2}
+SOURCE_EXAMPLE: dict[str, Any] = {
+    "name": "Monitor news", "kind": "feed", "url": "https://monitor.example.org/feed.xml",
+    "last_run_at": "2024-05-04T08:00:00Z", "last_ok_at": "2024-05-04T08:00:00Z", "item_count": 120,
+}
+
+
+class NameOut(BaseModel):
+    """A person or organisation named in incidents, as the reports write it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [NAME_EXAMPLE]})
+
+    name: str
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes of the incidents naming it")
+    incidents: int = Field(description="number of public incidents naming it")
+
+
+class NameList(BaseModel):
+    """A page of names, by name; ``next`` is the cursor of the following page, or null on the last."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [NAME_EXAMPLE], "next": None}]})
+
+    items: list[NameOut]
+    next: str | None
+
+
+class SourceOut(BaseModel):
+    """A source's public record: a web address only (never a local path), when it was last read, how much."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SOURCE_EXAMPLE]})
+
+    name: str
+    kind: str = Field(description="feed, page, listing or files")
+    url: str | None = Field(description="the source's web address; null for local files")
+    last_run_at: datetime | None = Field(description="when civicwatch last read it")
+    last_ok_at: datetime | None = Field(description="when a reading last succeeded")
+    item_count: int = Field(description="documents stored from it plus copies of documents seen there")
+
+
+class SourceList(BaseModel):
+    """A page of sources, by name; ``next`` is the cursor of the following page, or null on the last."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [SOURCE_EXAMPLE], "next": None}]})
+
+    items: list[SourceOut]
+    next: str | None
+
+
+def name_out(named: NamedCount) -> NameOut:
+    """The API's view of a named person or organisation."""
+    return NameOut(name=named.name, countries=named.countries, incidents=named.incidents)
+
+
+def source_out(source: PublicSource) -> SourceOut:
+    """The API's view of a source (its public fields only)."""
+    return SourceOut(name=source.name, kind=source.kind, url=source.url, last_run_at=source.last_run_at,
+                     last_ok_at=source.last_ok_at, item_count=source.item_count)
+
+
 def incident_out(incident: Incident) -> IncidentOut:
     """The API's view of an incident."""
     return IncidentOut.model_validate(asdict(incident), from_attributes=False)
@@ -160,6 +219,12 @@ def document_summary(document: Document) -> DocumentSummary:
 
 Iso2 = Annotated[str, Path(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code", examples=["UZ"])]
 Id = Annotated[int, Path(ge=1, le=2**63 - 1, description="the id the list gave", examples=[42])]
+
+
+NameCountry = Annotated[
+    str | None,
+    Query(pattern="^([A-Za-z]{2})?$", description="only names in this country's incidents", examples=["UZ"]),
+]
 
 
 def _document_problems(api: FastAPI) -> None:
@@ -257,5 +322,25 @@ def create_api(store: Store) -> FastAPI:
         if document is None:
             raise HTTPException(404, f"no document {id}")
         return DocumentOut(**document_summary(document).model_dump(), text=document.text)
+
+    @api.get("/persons", response_model=NameList, responses=problem_responses(400), tags=["names"])
+    def list_persons(country: NameCountry = None, limit: Limit = 50, cursor: Cursor = None) -> NameList:
+        """People named as affected in public incidents, by name, with their countries and incident counts."""
+        items, following = browse.names_page(store, "persons", cursor=cursor, limit=limit, country=country or None)
+        return NameList(items=[name_out(item) for item in items], next=following)
+
+    @api.get("/organisations", response_model=NameList, responses=problem_responses(400), tags=["names"])
+    def list_organisations(country: NameCountry = None, limit: Limit = 50, cursor: Cursor = None) -> NameList:
+        """Organisations named as affected in public incidents, by name, with their countries and counts."""
+        items, following = browse.names_page(
+            store, "organisations", cursor=cursor, limit=limit, country=country or None
+        )
+        return NameList(items=[name_out(item) for item in items], next=following)
+
+    @api.get("/sources", response_model=SourceList, responses=problem_responses(400), tags=["sources"])
+    def list_sources(limit: Limit = 50, cursor: Cursor = None) -> SourceList:
+        """The sources civicwatch reads, by name: public fields only (web addresses, never local paths)."""
+        items, following = browse.source_page(store, cursor=cursor, limit=limit)
+        return SourceList(items=[source_out(item) for item in items], next=following)
 
     return api

@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicwatch import __version__
 from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store
-from civicwatch.web import api, feeds, pages
+from civicwatch.web import api, downloads, feeds, pages
+from civicwatch.web.problems import problem
 from civicwatch.web.render import templates, validation_messages
 
 STATIC = Path(__file__).parent / "static"
@@ -85,6 +86,7 @@ def create_app(database_url: str) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1", api.create_api(store), name="api")
     app.include_router(feeds.router)
+    app.include_router(downloads.router)  # before pages: /incidents/export.csv is not /incidents/{id}
     app.include_router(pages.router)
     _add_error_pages(app)
     return app
@@ -101,6 +103,11 @@ def _add_error_pages(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if request.url.path == "/api/v1" or request.url.path.startswith("/api/v1/"):
+            # A path the API's mount did not take (Starlette's mount pattern stops at a line break inside
+            # the path): still the API's address space, so still a JSON problem.
+            title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request refused")
+            return problem(exc.status_code, title, [str(exc.detail)])
         if exc.status_code == 404:
             return _error_page(request, 404, "Page not found", ["There is no page at this address."])
         if exc.status_code == 405:

@@ -90,7 +90,7 @@ RIGHTS_RULES = (
 
 @dataclass(frozen=True)
 class Entry:
-    """One codebook identifier: its definition and example cues per language name."""
+    """One codebook identifier: its definition and example cues by language code (``LANGUAGES``)."""
 
     id: str
     definition: str
@@ -129,11 +129,11 @@ def _cue_text(cue: str) -> str:
 def _entry(identifier: str, table: dict[str, Any]) -> Entry:
     cues: dict[str, list[str]] = {}
     count = 0
-    for code, name in LANGUAGES.items():
+    for code in LANGUAGES:
         values = [v for v in table.get(code, []) if isinstance(v, str)]
         count += len(values)
         if values:
-            cues[name] = [_cue_text(v) for v in values[:EXAMPLE_CUES]]
+            cues[code] = [_cue_text(v) for v in values[:EXAMPLE_CUES]]
     return Entry(id=identifier, definition=DEFINITIONS.get(identifier, ""), cues=cues, cue_count=count)
 
 

@@ -1,4 +1,5 @@
-"""The server-rendered pages: home, country, incidents (filters), one incident, one document, search.
+"""The server-rendered pages: home, country, incidents (filters), one incident, documents, persons and
+organisations, search, and the methodology (about) page.
 
 Every page works without JavaScript; every filter state is a GET URL. Pages only parse the
 request, call ``civicwatch.store.browse`` and render a template (which escapes everything).
@@ -13,8 +14,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from civicwatch.publish.charts import stacked_bars
 from civicwatch.store import Store, browse
-from civicwatch.store.browse import IncidentFilters
+from civicwatch.store.browse import DocumentFilters, IncidentFilters
+from civicwatch.store.timeline import UNDATED_NOTE, monthly_counts
+from civicwatch.web.methodology import methodology
 from civicwatch.web.params import (
     PERPETRATORS,
     RIGHTS,
@@ -32,6 +36,8 @@ router = APIRouter(include_in_schema=False)
 HOME_LATEST = 10
 COUNTRY_LATEST = 20
 SEARCH_LIMIT = 20
+COUNTRY_NAMES = 30  # persons and organisations shown on a country page, most named first
+NAMES_PAGE = 100
 
 Iso2 = Annotated[str, Path(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code")]
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -73,7 +79,7 @@ def home(request: Request, store: StoreDep) -> Response:
 
 @router.get("/countries/{iso2}")
 def country(request: Request, store: StoreDep, iso2: Iso2) -> Response:
-    """One country: its latest incidents, counts by type and its Atom feed."""
+    """One country: its latest incidents, counts by type, the persons and organisations named, its feed."""
     code = iso2.upper()
     if country_name(code) == code:  # not an ISO 3166 country
         raise HTTPException(404, f"no country {code}")
@@ -85,6 +91,14 @@ def country(request: Request, store: StoreDep, iso2: Iso2) -> Response:
         "more": following is not None,
         "types": browse.counts_by_type(store, TYPES, country=code),
         "documents": browse.documents_by_id(store, [i.document_id for i in latest if i.document_id]),
+        "persons": browse.most_named(store, "persons", country=code, limit=COUNTRY_NAMES),
+        "organisations": browse.most_named(store, "organisations", country=code, limit=COUNTRY_NAMES),
+        "charts": [
+            Markup(stacked_bars(monthly_counts(store, country=code, by="type"), order=TYPES, note=UNDATED_NOTE,
+                                title=f"Incidents in {country_name(code)} by type, per month")),
+            Markup(stacked_bars(monthly_counts(store, country=code, by="right"), order=RIGHTS, note=UNDATED_NOTE,
+                                title=f"Incidents in {country_name(code)} by right, per month")),
+        ],
     }
     return templates.TemplateResponse(request, "country.html", context)
 
@@ -97,7 +111,10 @@ def incidents(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
-    """The incident list with its filter form; the next page is a link with a cursor."""
+    """The incident list with its filter form; the next page is a link with a cursor.
+
+    Asked by htmx (``HX-Request: true``), only the results part of the page, which the form swaps in.
+    """
     items, following = browse.incident_page(store, filters, cursor=cursor or None, limit=limit)
     params: dict[str, Any] = filter_params(filters)
     if limit != 50:
@@ -112,7 +129,13 @@ def incidents(
         "countries": browse.counts_by_country(store),
         "documents": browse.documents_by_id(store, [i.document_id for i in items if i.document_id]),
     }
-    return templates.TemplateResponse(request, "incidents.html", context)
+    # htmx (when the browser runs scripts) asks for the results alone when a filter changes; restoring a
+    # page from history, it wants the whole page.
+    partial = request.headers.get("hx-request") == "true" and not request.headers.get("hx-history-restore-request")
+    template = "_incident_results.html" if partial else "incidents.html"
+    response = templates.TemplateResponse(request, template, context)
+    response.headers["vary"] = "HX-Request"  # the same URL answers two ways: caches must keep both
+    return response
 
 
 @router.get("/incidents/{id}")
@@ -151,3 +174,63 @@ def search(
     results = store.search(query, limit=SEARCH_LIMIT) if query else []
     context = {"q": query, "results": results, "limit": SEARCH_LIMIT}
     return templates.TemplateResponse(request, "search.html", context)
+
+
+@router.get("/documents")
+def documents(
+    request: Request,
+    store: StoreDep,
+    lang: Annotated[str | None, Query(pattern="^[A-Za-z-]{0,16}$", description="language code")] = None,
+    source: Annotated[str | None, Query(pattern="^[0-9]{0,18}$", description="a source's id")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Response:
+    """Stored documents, newest first, by language and source; the next page is a link with a cursor."""
+    filters = DocumentFilters(lang=lang or None, source_id=int(source) if source else None)
+    items, following = browse.document_page(store, filters, cursor=cursor or None, limit=limit)
+    params: dict[str, Any] = {"lang": filters.lang, "source": filters.source_id}
+    if limit != 50:
+        params["limit"] = limit
+    context = {
+        "filters": filters,
+        "params": params,
+        "api_params": {"lang": filters.lang, "source_id": filters.source_id},
+        "items": items,
+        "next": following,
+        "paged": bool(cursor),
+        "languages": browse.document_languages(store),
+        "sources": browse.source_names(store),
+    }
+    return templates.TemplateResponse(request, "documents.html", context)
+
+
+_NAME_PAGES = {
+    "persons": ("Persons", "People named as affected in the incidents, as the reports write their names."),
+    "organisations": ("Organisations", "Organisations and media outlets named as affected in the incidents."),
+}
+
+
+def _names_page(request: Request, store: Store, kind: str, cursor: str | None) -> Response:
+    items, following = browse.names_page(store, kind, cursor=cursor or None, limit=NAMES_PAGE)
+    title, intro = _NAME_PAGES[kind]
+    context = {"kind": kind, "title": title, "intro": intro, "items": items, "next": following,
+               "paged": bool(cursor)}
+    return templates.TemplateResponse(request, "names.html", context)
+
+
+@router.get("/persons")
+def persons(request: Request, store: StoreDep, cursor: Cursor = None) -> Response:
+    """Every person named in public incidents, by name, with countries, counts and a link to the incidents."""
+    return _names_page(request, store, "persons", cursor)
+
+
+@router.get("/organisations")
+def organisations(request: Request, store: StoreDep, cursor: Cursor = None) -> Response:
+    """Every organisation named in public incidents, as ``persons`` lists people."""
+    return _names_page(request, store, "organisations", cursor)
+
+
+@router.get("/about")
+def about(request: Request) -> Response:
+    """The methodology: the codebook's types, targets, perpetrators, rights rules and places, as the coder has them."""
+    return templates.TemplateResponse(request, "about.html", {"m": methodology()})

@@ -28,7 +28,8 @@ class Problem(BaseModel):
     )
 
 
-def _problem(status: int, title: str, errors: list[str]) -> Response:
+def problem(status: int, title: str, errors: list[str]) -> Response:
+    """A JSON problem response (``application/problem+json``) with one line per error."""
     body = Problem(type="about:blank", title=title, status=status, detail="; ".join(errors), errors=errors)
     return JSONResponse(body.model_dump(), status_code=status, media_type=MEDIA_TYPE)
 
@@ -62,21 +63,21 @@ def add_problem_handlers(api: FastAPI) -> None:
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request refused")
-        return _problem(exc.status_code, title, [str(exc.detail)])
+        return problem(exc.status_code, title, [str(exc.detail)])
 
     async def invalid_parameters(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return _problem(422, "Invalid parameters", validation_messages(exc))
+        return problem(422, "Invalid parameters", validation_messages(exc))
 
     async def usage_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UsageError)
-        return _problem(400, "Bad request", [f"{exc.input}: {exc.reason}"])
+        return problem(400, "Bad request", [f"{exc.input}: {exc.reason}"])
 
     async def store_error(_request: Request, _exc: Exception) -> Response:
-        return _problem(503, "Database unavailable", ["the database cannot be read right now"])
+        return problem(503, "Database unavailable", ["the database cannot be read right now"])
 
     async def server_error(_request: Request, _exc: Exception) -> Response:
-        return _problem(500, "Server error", ["something went wrong on our side; it has been logged"])
+        return problem(500, "Server error", ["something went wrong on our side; it has been logged"])
 
     api.add_exception_handler(StarletteHTTPException, http_error)
     api.add_exception_handler(RequestValidationError, invalid_parameters)

@@ -24,8 +24,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_incidents_country_date", "incidents", ["country", "date"])
     op.create_index("ix_incidents_country_coded_by_types", "incidents", ["country", "coded_by", "types"])
+    op.create_index("ix_incidents_confidence", "incidents", ["confidence"])  # sort=confidence, lowest first too
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_confidence", "incidents")
     op.drop_index("ix_incidents_country_coded_by_types", "incidents")
     op.drop_index("ix_incidents_country_date", "incidents")
