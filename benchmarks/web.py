@@ -227,9 +227,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(path: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    # A cached database may predate the newest migration (an index, say): bring it up to date first.
+    subprocess.run([sys.executable, "-m", "civicwatch", "db", "upgrade", "--database", f"sqlite:///{path}"],
+                   check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     command = [sys.executable, "-m", "civicwatch", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--database", f"sqlite:///{path}"]
+               "--workers", str(workers), "--database", f"sqlite:///{path}"]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -460,6 +463,7 @@ def main() -> int:
     parser.add_argument("--per-client", type=int, default=10, help="requests per concurrent client (default 10)")
     parser.add_argument("--deadline", type=float, default=1800, help="seconds the measuring may take at most")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/performance.md")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     args = parser.parse_args()
 
     path, meta = database(args.incidents, args.reuse)
@@ -467,7 +471,7 @@ def main() -> int:
     print(f"Database: {path} ({meta['documents']:,} documents, {meta['incidents']:,} incidents, generated from "
           f"templates; {how})", flush=True)
     port = free_port()
-    server = start_server(path, port)
+    server = start_server(path, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + args.deadline
     try:
@@ -491,6 +495,7 @@ def main() -> int:
         "machine": machine(),
         "requests": args.requests,
         "clients": args.clients,
+        "workers": args.workers,
         "per_client": args.per_client,
         "cases": [{"name": c.name, "what": c.what, "goal_ms": c.goal_ms, "errors": c.errors,
                    "sequential": figures(c.sequential), "concurrent": figures(c.concurrent)} for c in measured],

@@ -9,6 +9,7 @@ mistake, 1 for failed inputs), never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -523,6 +524,7 @@ def serve(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one per core serves most).")] = 1,
     database: DatabaseOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -538,7 +540,12 @@ def serve(
     with _store(settings):
         pass  # refuse an uninitialised database before listening, with the usual one-line error
     err.print(f"Serving {_safe_url(settings.database_url)} on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
-    uvicorn.run(create_app(settings.database_url), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(settings.database_url), host=host, port=port, log_level="warning")
+    else:
+        os.environ["CIVICWATCH_DATABASE_URL"] = settings.database_url  # read again by each worker
+        uvicorn.run("civicwatch.web.app:app_from_environment", factory=True, workers=workers, host=host,
+                    port=port, log_level="warning")
 
 
 @app.command()
@@ -632,7 +639,7 @@ def demo(
     out.print(f"Coded {coded.documents} new documents; {len(incidents)} incidents in all: "
               + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])))
     if serve_site:
-        serve(host="127.0.0.1", port=port, database=database, config=None)
+        serve(host="127.0.0.1", port=port, workers=1, database=database, config=None)
 
 
 def _print_documents(docs: list[Any]) -> None:

@@ -138,3 +138,11 @@ def _add_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(UsageError, usage_error)
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(Exception, server_error)
+
+
+def app_from_environment() -> FastAPI:
+    """``create_app`` for the database in ``$CIVICWATCH_DATABASE_URL``: the factory each worker process of
+    ``civicwatch serve --workers N`` calls (uvicorn starts workers from an import string, not an object)."""
+    from civicwatch.config import load_settings
+
+    return create_app(load_settings().database_url)
