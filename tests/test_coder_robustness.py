@@ -56,8 +56,9 @@ def test_one_long_sentence_is_linear_too(coder: Coder) -> None:
     words = "police detained journalist Aigerim Sadykova in Almaty and "
     small = words * 200  # about 12 kB, no full stop
     large = words * 2000  # about 120 kB, one sentence
-    t_small = min(_seconds(coder, small) for _ in range(2))
-    t_large = _seconds(coder, large)
+    # The best of three for both sides: one run of 0.1 s is easily doubled by whatever else the machine does.
+    t_small = min(_seconds(coder, small) for _ in range(3))
+    t_large = min(_seconds(coder, large) for _ in range(3))
     assert t_large < 10 * t_small * 2.5, (t_small, t_large)
 
 

@@ -478,7 +478,7 @@ def counts_by_type(store: Store, types: Sequence[str], *, country: str | None = 
     """Public incidents of each of ``types`` (the codebook's ids), most first, zeros left out.
 
     An incident of two types counts for both. One pass over the (country's) incidents with their
-    type lists expanded, grouped by type; the whole table's counts are cached (``CACHE_SECONDS``).
+    type lists expanded, grouped by type; cached per country (``CACHE_SECONDS``), as country pages ask often.
     """
     wanted = list(types)
     code = country.upper() if country else None
@@ -491,15 +491,10 @@ def counts_by_type(store: Store, types: Sequence[str], *, country: str | None = 
             query = query.where(incidents.c.country == code)
         return {str(row[0]): int(row.n) for row in connection.execute(query)}
 
-    found = _cached(store, ("types", code), compute) if code is None else _uncached(store, compute)
+    found = _cached(store, ("types", code), compute)
     counts = {t: found.get(t, 0) for t in wanted}
     ordered = sorted(counts.items(), key=lambda item: (-item[1], wanted.index(item[0])))
     return {t: n for t, n in ordered if n}
-
-
-def _uncached(store: Store, compute: Callable[[Connection], _T]) -> _T:
-    with store._read() as connection:
-        return compute(connection)
 
 
 def counts_by_country(store: Store) -> dict[str, int]:
@@ -587,8 +582,12 @@ def most_named(store: Store, kind: str, *, country: str, limit: int) -> list[Nam
     _check_limit(limit)
     query, name = _named_query(store, kind, country)
     query = query.order_by(func.count(distinct(incidents.c.id)).desc(), name).limit(limit)
-    with store._read() as connection:
+
+    def compute(connection: Connection) -> list[NamedCount]:
         return [_named(row) for row in connection.execute(query)]
+
+    # An aggregate over a whole country's incidents: cached like the counts (``CACHE_SECONDS``).
+    return _cached(store, ("named", kind, country.upper(), limit), compute)
 
 
 # -- sources -------------------------------------------------------------------------------------
