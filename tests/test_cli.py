@@ -132,3 +132,12 @@ def test_export_writes_a_valid_data_package_of_the_filtered_incidents(tmp_path, 
     with open(tmp_path / "out" / "incidents.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all("detention" in row["types"].split(";") for row in rows)
+
+
+@pytest.mark.parametrize("option, value", [("--country", "Kazakhstan"), ("--type", "arrest"), ("--from", "May")])
+def test_export_refuses_filter_values_the_codebook_does_not_know(option, value, tmp_path):
+    env = {"CIVICWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/cw.db"}
+    run("init", env=env)
+    result = run("export", option, value, "--out", str(tmp_path / "out"), env=env)
+    assert result.returncode == 2
+    assert value in result.stderr and "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -574,6 +575,13 @@ def export(
 
     if format not in FORMATS:
         _usage_error(format, f"not an export format (one of {', '.join(FORMATS)})")
+    from civicwatch.web.params import PATTERNS
+
+    given = {"country": country, "type": type, "right": right, "target": target, "perpetrator": perpetrator,
+             "date_from": date_from, "date_to": date_to}
+    for name, value in given.items():
+        if value is not None and not re.fullmatch(PATTERNS[name], value):
+            _usage_error(value, f"not a valid --{name.replace('date_', '').replace('_', '-')} value")
     settings = _settings(database, config)
     filters = _run(lambda: IncidentFilters(country=country, type=type, right=right, target=target,
                                            perpetrator=perpetrator, date_from=date_from, date_to=date_to, q=query))
