@@ -55,6 +55,9 @@ DatabaseOption = Annotated[
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="A civicwatch.toml settings file.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+AllowPrivateOption = Annotated[
+    bool, typer.Option("--allow-private", help="Allow URLs on loopback or private networks.")
+]
 
 
 def _run(work: Callable[[], T]) -> T:
@@ -151,9 +154,7 @@ def add_source(
     ] = None,
     name: Annotated[str | None, typer.Option(help="A short name (default: from the URL or path).")] = None,
     every: Annotated[str, typer.Option(help="How often to collect it: 30m, 6h, 1d, 1w.")] = "6h",
-    allow_private: Annotated[
-        bool, typer.Option("--allow-private", help="Allow URLs on loopback or private networks.")
-    ] = False,
+    allow_private: AllowPrivateOption = False,
     database: DatabaseOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -224,9 +225,7 @@ def collect(
     since: Annotated[str | None, typer.Option(help="Skip items published before this date (YYYY-MM-DD).")] = None,
     all_sources: Annotated[bool, typer.Option("--all", help="Collect every source now, due or not.")] = False,
     json_output: JsonOption = False,
-    allow_private: Annotated[
-        bool, typer.Option("--allow-private", help="Allow URLs on loopback or private networks.")
-    ] = False,
+    allow_private: AllowPrivateOption = False,
     database: DatabaseOption = None,
     config: ConfigOption = None,
 ) -> None:
