@@ -675,6 +675,17 @@ def _document_json(d: Any) -> dict[str, Any]:
             "parent_id": d.parent_id, "is_digest": d.is_digest, "content_hash": d.content_hash, "text": d.text}
 
 
+# ---- connect: events, persons and organisations ----
+
+# ---- review: accounts, review, field reports ----
+
+# ---- rate: ratings and watchlist ----
+
+# ---- UPR and briefs ----
+
+# ---- bulk: archives on Dask ----
+
+
 def _every(seconds: int) -> str:
     for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:

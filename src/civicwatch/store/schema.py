@@ -224,5 +224,20 @@ codings = Table(
     Column("incident_count", Integer, nullable=False),
 )
 
+# ---- connect: events across sources, persons and organisations (migration 0004) ----
+CONNECT_TABLES: tuple[Table, ...] = ()
+
+# ---- review: accounts, the review queue, the audit log, field reports (migration 0005) ----
+REVIEW_TABLES: tuple[Table, ...] = ()
+
+# ---- rate: ratings, their history and overrides (migration 0006) ----
+RATING_TABLES: tuple[Table, ...] = ()
+
+# ---- UPR: recommendations, themes, implementation assessments (migration 0007) ----
+UPR_TABLES: tuple[Table, ...] = ()
+
 # Tables that hold data (for counting, clearing test databases...), parents first.
-DATA_TABLES = (sources, documents, document_bands, sightings, http_cache, incidents, codings)
+DATA_TABLES = (
+    (sources, documents, document_bands, sightings, http_cache, incidents, codings)
+    + CONNECT_TABLES + REVIEW_TABLES + RATING_TABLES + UPR_TABLES
+)

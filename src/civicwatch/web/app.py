@@ -87,6 +87,7 @@ def create_app(database_url: str) -> FastAPI:
     app.mount("/api/v1", api.create_api(store), name="api")
     app.include_router(feeds.router)
     app.include_router(downloads.router)  # before pages: /incidents/export.csv is not /incidents/{id}
+    # ---- routers of connect, review and rate go here, before pages ----
     app.include_router(pages.router)
     _add_error_pages(app)
     return app
