@@ -541,9 +541,11 @@ def serve(
         pass  # refuse an uninitialised database before listening, with the usual one-line error
     err.print(f"Serving {_safe_url(settings.database_url)} on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
     if workers == 1:
-        uvicorn.run(create_app(settings.database_url), host=host, port=port, log_level="warning")
+        application = create_app(settings.database_url, page_cache_bytes=settings.page_cache_mb * 2**20)
+        uvicorn.run(application, host=host, port=port, log_level="warning")
     else:
         os.environ["CIVICWATCH_DATABASE_URL"] = settings.database_url  # read again by each worker
+        os.environ["CIVICWATCH_PAGE_CACHE_MB"] = str(settings.page_cache_mb)
         uvicorn.run("civicwatch.web.app:app_from_environment", factory=True, workers=workers, host=host,
                     port=port, log_level="warning")
 

@@ -38,6 +38,7 @@ class Settings:
     allow_private: bool = False
     near_duplicate_threshold: float = 0.8
     follow_links: bool = True  # feeds and listings: fetch each item's page for its full text
+    page_cache_mb: int = 32  # memory per server process for anonymous pages, kept until the data changes; 0: off
 
     @property
     def user_agent(self) -> str:

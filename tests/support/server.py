@@ -38,11 +38,11 @@ START_TIMEOUT_S = 10.0
 class LiveSite:
     """A running server: ``url(path)`` gives addresses, ``get(path)`` requests, ``store`` its data."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, **app_options: Any) -> None:
         self.store = store
         # The store's own URL, password included: the app opens its own Store on it, as `serve` would.
         database_url = store._url.render_as_string(hide_password=False)
-        self.app = create_app(database_url)
+        self.app = create_app(database_url, **app_options)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Accepted connections inherit this. Without it, a kept-alive connection waits ~40 ms per response

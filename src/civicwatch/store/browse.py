@@ -19,7 +19,6 @@ import json
 import math
 import re
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from sqlalchemy.sql import FromClause
 from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
 from civicwatch.store.db import Store
-from civicwatch.store.schema import documents, incidents, sightings, sources
+from civicwatch.store.schema import data_version, documents, incidents, sightings, sources
 
 MAX_LIMIT = 200
 _CURSOR_CHARS = 512  # longer than any cursor we hand out
@@ -428,34 +427,32 @@ def incidents_of_document(store: Store, document_id: int) -> list[Incident]:
 # -- aggregates, cached briefly ------------------------------------------------------------------
 
 # Counting over every incident reads the whole table: at a million rows that is far too slow for each
-# view of the home page. Whole-table counts are kept this long, and dropped at once when an incident is
-# added (a new largest id); an edit or a deletion shows within this many seconds.
-CACHE_SECONDS = 30.0
+# view of the home page. Aggregates are kept until the data version (raised by every write, see
+# ``Store.data_version``) moves on: exact, and never a stale count after an edit or a confidential mark.
 _T = TypeVar("_T")
-_cache: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], tuple[float, int, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+_cache: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], tuple[int, Any]]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def _newest_incident(connection: Connection) -> int:
-    return int(connection.execute(select(func.max(incidents.c.id))).scalar_one() or 0)
+def _data_version(connection: Connection) -> int:
+    return int(connection.execute(select(data_version.c.version)).scalar() or 0)
 
 
 def _cached(store: Store, key: tuple[Any, ...], compute: Callable[[Connection], _T]) -> _T:
-    """``compute(connection)``, remembered per store and ``key`` for ``CACHE_SECONDS`` while no incident is added."""
+    """``compute(connection)``, remembered per store and ``key`` while the data version stays the same."""
     with store._read() as connection:
-        newest = _newest_incident(connection)  # the primary key's last entry: instant
-        now = time.monotonic()
+        version = _data_version(connection)  # read in the same transaction as the computation
         with _cache_lock:
-            entries = _cache.setdefault(store, {})
-            hit = entries.get(key)
-        if hit is not None and hit[1] == newest and now - hit[0] < CACHE_SECONDS:
-            result: _T = hit[2]
+            hit = _cache.get(store, {}).get(key)
+        if hit is not None and hit[0] == version:
+            result: _T = hit[1]
             return result
         result = compute(connection)
     with _cache_lock:
-        _cache.setdefault(store, {})[key] = (now, newest, result)
+        entries = _cache.setdefault(store, {})
+        if any(old != version for old, _ in entries.values()):
+            entries.clear()  # everything older is stale: do not let dead entries pile up
+        entries[key] = (version, result)
     return result
 
 
@@ -478,7 +475,7 @@ def counts_by_type(store: Store, types: Sequence[str], *, country: str | None = 
     """Public incidents of each of ``types`` (the codebook's ids), most first, zeros left out.
 
     An incident of two types counts for both. One pass over the (country's) incidents with their
-    type lists expanded, grouped by type; cached per country (``CACHE_SECONDS``), as country pages ask often.
+    type lists expanded, grouped by type; cached per country until the data changes, as country pages ask often.
     """
     wanted = list(types)
     code = country.upper() if country else None
@@ -586,7 +583,7 @@ def most_named(store: Store, kind: str, *, country: str, limit: int) -> list[Nam
     def compute(connection: Connection) -> list[NamedCount]:
         return [_named(row) for row in connection.execute(query)]
 
-    # An aggregate over a whole country's incidents: cached like the counts (``CACHE_SECONDS``).
+    # An aggregate over a whole country's incidents: cached like the counts, until the data changes.
     return _cached(store, ("named", kind, country.upper(), limit), compute)
 
 

@@ -38,7 +38,15 @@ from sqlalchemy.exc import IntegrityError
 from civicwatch.errors import SourceExistsError, StoreError, UsageError
 from civicwatch.model import INCIDENT_FIELDS, Document, Incident, Sighting, Source, SourceKind
 from civicwatch.store import checks, engine, migrate
-from civicwatch.store.schema import codings, document_bands, documents, http_cache, sightings, sources
+from civicwatch.store.schema import (
+    codings,
+    data_version,
+    document_bands,
+    documents,
+    http_cache,
+    sightings,
+    sources,
+)
 from civicwatch.store.schema import incidents as incidents_table
 from civicwatch.store.search import search_ids
 
@@ -110,6 +118,16 @@ class Store:
             connection.execution_options(**{engine.BEGIN_MODE: "IMMEDIATE"})
             with connection.begin():
                 yield connection
+                if not create:  # migrations run before the counter's table exists
+                    _raise_data_version(connection)
+
+    def data_version(self) -> int:
+        """A number that grows with every committed write: equal numbers mean nothing changed in between.
+
+        One primary-key read, cheap enough to check on every web request (``web/cache.py``).
+        """
+        with self._read() as connection:
+            return int(connection.execute(select(data_version.c.version)).scalar() or 0)
 
     def _missing_sqlite_file(self) -> bool:
         path = engine.sqlite_path(self._url)
@@ -586,6 +604,14 @@ class Store:
             return checks.problems(connection)
 
 
+
+
+def _raise_data_version(connection: Connection) -> None:
+    # Last in the transaction, so on PostgreSQL the row lock is held only for the commit itself. A
+    # reader sees the new number and the new rows together, or neither.
+    raised = connection.execute(update(data_version).values(version=data_version.c.version + 1))
+    if raised.rowcount == 0:  # the row was removed by hand: put it back rather than stop counting
+        connection.execute(insert(data_version).values(id=1, version=1))
 
 
 def _to_code(coder_version: str) -> ColumnElement[bool]:

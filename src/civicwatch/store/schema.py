@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -222,6 +223,17 @@ codings = Table(
     Column("coder_version", Text, nullable=False),
     Column("coded_at", UTCDateTime, nullable=False),
     Column("incident_count", Integer, nullable=False),
+)
+
+# One row, one counter: every write transaction raises it (``Store._write``), so a reader can ask "has
+# anything changed?" with one primary-key read. Not a data table: clearing data must not reset it, or a
+# cache keyed on it would take new rows for old ones.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
 )
 
 # ---- connect: events across sources, persons and organisations (migration 0004) ----

@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import func, select
 
 from civicwatch.errors import UsageError
-from civicwatch.store.browse import PUBLIC_CODERS
+from civicwatch.store.browse import PUBLIC_CODERS, _cached
 from civicwatch.store.db import Store
 from civicwatch.store.schema import incidents
 
@@ -74,8 +74,8 @@ def monthly_counts(
     if since is not None:
         # ISO dates sort as text; every date in the month of ``since`` sorts at or after that month.
         query = query.where(incidents.c.date >= since[:7])
-    with store._read() as connection:
-        rows = connection.execute(query).all()
+    # A pass over the whole country's incidents (tens of thousands for a busy one): cached like the counts.
+    rows = _cached(store, ("monthly", by, country.upper(), since), lambda connection: connection.execute(query).all())
     counts: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
         if not _MONTH.fullmatch(row.month):  # a malformed date (hand-edited row): not a month we can draw

@@ -22,10 +22,12 @@ from civicwatch import __version__
 from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store
 from civicwatch.web import api, downloads, feeds, pages
+from civicwatch.web.cache import PageCache
 from civicwatch.web.problems import problem
 from civicwatch.web.render import templates, validation_messages
 
 STATIC = Path(__file__).parent / "static"
+DEFAULT_PAGE_CACHE_BYTES = 32 * 2**20
 
 # No inline scripts, nothing from other origins, never framed. Inline styles stay allowed for
 # the server-rendered SVG map and charts, which colour their shapes with style attributes.
@@ -60,11 +62,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(database_url: str) -> FastAPI:
+def create_app(database_url: str, *, page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES) -> FastAPI:
     """The civicwatch web site, API and feeds over the database at ``database_url``.
 
     The database is opened lazily and closed when the server shuts down; it must be
     initialised (``civicwatch init``) for pages to show anything but an error page.
+    Anonymous GET responses are kept in memory, up to ``page_cache_bytes``, until the data
+    changes (``web/cache.py``); 0 renders every request.
     """
     store = Store(database_url)
 
@@ -83,6 +87,8 @@ def create_app(database_url: str) -> FastAPI:
     )
     app.state.store = store
     app.add_middleware(SecurityHeaders)
+    # Outermost, so a page served from memory skips routing and rendering; it keeps the security headers.
+    app.add_middleware(PageCache, store=store, max_bytes=page_cache_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1", api.create_api(store), name="api")
     app.include_router(feeds.router)
@@ -146,4 +152,5 @@ def app_from_environment() -> FastAPI:
     ``civicwatch serve --workers N`` calls (uvicorn starts workers from an import string, not an object)."""
     from civicwatch.config import load_settings
 
-    return create_app(load_settings().database_url)
+    settings = load_settings()
+    return create_app(settings.database_url, page_cache_bytes=settings.page_cache_mb * 2**20)

@@ -1,0 +1,83 @@
+"""The page cache: a page read twice is rendered once, and never outlives a change to the data.
+
+Over a real server (``site``: SQLite and PostgreSQL) and the real coder's incidents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from civicwatch.model import Document
+from civicwatch.store import Store
+from support.server import LiveSite, add_reports
+
+HIT = "x-civicwatch-cache"
+
+
+def test_every_write_raises_the_data_version_and_reads_do_not(store: Store) -> None:
+    before = store.data_version()
+    store.documents()
+    assert store.data_version() == before
+
+    text = "Police in Osh detained the blogger Aibek Toktogulov on 3 May 2025."
+    store.add_document(Document(text=text, content_hash=hashlib.sha256(text.encode()).hexdigest()),
+                       signature=None, bands=[])
+
+    assert store.data_version() == before + 1
+
+
+def test_a_page_read_again_comes_from_memory_with_the_same_bytes(site: LiveSite) -> None:
+    add_reports(site.store)
+
+    first = site.get("/countries/uz")
+    again = site.get("/countries/uz")
+
+    assert HIT not in first.headers
+    assert again.headers[HIT] == "hit"
+    assert again.content == first.content
+    # The security headers are part of what was kept.
+    assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+
+
+def test_a_change_to_the_data_shows_at_once(site: LiveSite) -> None:
+    add_reports(site.store)
+    before = site.get("/incidents?country=UZ")
+    assert site.get("/incidents?country=UZ").headers[HIT] == "hit"
+    incident = site.store.incidents()[0]
+
+    site.store.edit_incident(incident.id, evidence="Evidence rewritten by a researcher.",
+                             evidence_start=0, evidence_end=0)
+
+    after = site.get("/incidents?country=UZ")
+    assert HIT not in after.headers
+    assert after.content != before.content
+
+
+def test_signed_in_requests_and_errors_are_never_served_from_memory(site: LiveSite) -> None:
+    add_reports(site.store)
+    for _ in range(2):
+        with_cookie = site.get("/", headers={"cookie": "session=someone"})
+        missing = site.get("/incidents/999999")
+    assert HIT not in with_cookie.headers
+    assert missing.status_code == 404 and HIT not in missing.headers
+
+
+def test_htmx_partial_and_whole_page_are_kept_apart(site: LiveSite) -> None:
+    add_reports(site.store)
+    whole = site.get("/incidents?type=detention")
+    part = site.get("/incidents?type=detention", headers={"hx-request": "true"})
+    part_again = site.get("/incidents?type=detention", headers={"hx-request": "true"})
+
+    assert b"<html" in whole.content and b"<html" not in part.content
+    assert part_again.headers[HIT] == "hit" and part_again.content == part.content
+
+
+def test_the_cache_can_be_turned_off(store: Store) -> None:
+    live = LiveSite(store, page_cache_bytes=0)
+    live.start()
+    try:
+        responses = [live.get("/about") for _ in range(2)]
+    finally:
+        live.stop()
+
+    assert all(response.status_code == 200 and HIT not in response.headers for response in responses)
