@@ -30,6 +30,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -227,13 +228,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(path: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(path: Path, port: int, workers: int = 1, cache_mb: int = 0) -> subprocess.Popen[bytes]:
     # A cached database may predate the newest migration (an index, say): bring it up to date first.
     subprocess.run([sys.executable, "-m", "civicwatch", "db", "upgrade", "--database", f"sqlite:///{path}"],
                    check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     command = [sys.executable, "-m", "civicwatch", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--database", f"sqlite:///{path}"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    env = {**os.environ, "CIVICWATCH_PAGE_CACHE_MB": str(cache_mb)}
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -265,8 +267,13 @@ class Case:
     what: str
     urls: list[str]  # cycled through
     goal_ms: float
-    sequential: list[float] = field(default_factory=list)
-    concurrent: list[float] = field(default_factory=list)
+    sequential: list[float] = field(default_factory=list)  # rendered every time (page cache off)
+    concurrent: list[float] = field(default_factory=list)  # rendered every time (page cache off)
+    cached: list[float] = field(default_factory=list)  # 32 clients, page cache on, each address seen once before
+    # With wrk, only its percentiles (it keeps the latencies itself).
+    concurrent_figures: dict[str, Any] | None = None
+    cached_figures: dict[str, Any] | None = None
+    hits: int = 0
     errors: int = 0
 
 
@@ -296,7 +303,9 @@ def run_sequential(base: str, case: Case, requests: int, deadline: float) -> Non
             case.sequential.append(timed_get(client, case.urls[i % len(case.urls)], case))
 
 
-async def _client(client: httpx.AsyncClient, case: Case, offset: int, count: int, deadline: float) -> None:
+async def _client(
+    client: httpx.AsyncClient, case: Case, offset: int, count: int, deadline: float, into: list[float]
+) -> None:
     for i in range(count):
         if time.monotonic() > deadline:
             return
@@ -305,17 +314,78 @@ async def _client(client: httpx.AsyncClient, case: Case, offset: int, count: int
         try:
             response = await client.get(url)
             ok = response.status_code == 200
+            case.hits += into is case.cached and response.headers.get("x-civicwatch-cache") == "hit"
         except httpx.TransportError:
             ok = False
-        case.concurrent.append((time.perf_counter() - start) * 1000)
+        into.append((time.perf_counter() - start) * 1000)
         if not ok:
             case.errors += 1
 
 
-async def run_concurrent(base: str, case: Case, clients: int, per_client: int, deadline: float) -> None:
+async def run_concurrent(
+    base: str, case: Case, clients: int, per_client: int, deadline: float, into: list[float]
+) -> None:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        await asyncio.gather(*(_client(client, case, k, per_client, deadline) for k in range(clients)))
+        await asyncio.gather(*(_client(client, case, k, per_client, deadline, into) for k in range(clients)))
+
+
+def concurrent_figures(case: Case) -> dict[str, Any]:
+    return case.concurrent_figures or figures(case.concurrent)
+
+
+def cached_figures(case: Case) -> dict[str, Any]:
+    return case.cached_figures or figures(case.cached)
+
+
+def first_views(base: str, case: Case, count: int) -> None:
+    """Each address the concurrent clients will ask for, once, so that they repeat views (not counted)."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for url in case.urls[:count]:
+            client.get(url)
+
+
+WRK = "/usr/bin/wrk"
+WRK_SCRIPT = r"""
+local urls = {%s}
+local threads = {}
+n = 0
+hits = 0  -- globals: the main thread reads each thread's with thread:get
+setup = function(thread)
+  thread:set("offset", #threads * 7)
+  table.insert(threads, thread)
+end
+request = function()
+  n = n + 1
+  return wrk.format("GET", urls[((n + offset) %% #urls) + 1])
+end
+response = function(status, headers, body)
+  if headers["x-civicwatch-cache"] == "hit" or headers["X-Civicwatch-Cache"] == "hit" then hits = hits + 1 end
+end
+done = function(summary, latency, requests)
+  local total_hits = 0
+  for _, thread in ipairs(threads) do total_hits = total_hits + thread:get("hits") end
+  local e = summary.errors
+  io.write(string.format("CIVICWATCH %%d %%d %%d %%.3f %%.3f\n", summary.requests,
+    e.connect + e.read + e.write + e.timeout + e.status, total_hits,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000))
+end
+"""
+
+
+def run_wrk(base: str, case: Case, clients: int, seconds: float, tmp: Path) -> dict[str, Any]:
+    """``clients`` connections of wrk (a C load generator, a second process) for ``seconds``, cycling the
+    case's addresses: its own cost per request is far below the server's, unlike a Python client's."""
+    script = tmp / f"wrk-{case.name}.lua"
+    quoted = ", ".join(json.dumps(url) for url in case.urls)  # our own ASCII addresses: valid Lua strings
+    script.write_text(WRK_SCRIPT % quoted, encoding="utf-8")
+    command = [WRK, "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "60s", "-s", str(script), base + "/"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("CIVICWATCH "))
+    requests, errors, hits, p50, p95 = line.split()[1:]
+    case.errors += int(errors)
+    case.hits += int(hits)
+    return {"n": int(requests), "p50_ms": round(float(p50), 1), "p95_ms": round(float(p95), 1)}
 
 
 def bare_fts(path: Path, query: str, requests: int) -> list[float]:
@@ -388,6 +458,11 @@ def verdict(p95: float, goal: float) -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     data, host = result["database"], result["machine"]
+    if result["load_generator"] == "wrk":
+        load = (f"{result['clients']} concurrent connections of `wrk` (a C load generator in its own process, "
+                f"2 threads) for {result['seconds']:.0f} s")
+    else:
+        load = f"{result['clients']} concurrent Python clients (httpx) × {result['per_client']} requests"
     lines = [
         "## Web (`benchmarks/web.py`)",
         "",
@@ -399,30 +474,37 @@ def markdown(result: dict[str, Any]) -> str:
         "from templates with invented names**, loaded with `civicwatch.store.bulk.load`"
         + (f" in {data['seconds']:.0f} s" if not data.get("reused") else f" (cached; built in {data['seconds']:.0f} s)")
         + f" ({data['bytes'] / 2**30:.2f} GiB).",
-        f"`civicwatch serve` (one uvicorn process) on 127.0.0.1; {result['requests']} requests per row one after",
-        f"another, then {result['clients']} concurrent clients × {result['per_client']} requests; each row cycles "
-        "through the 200",
-        "countries, busiest first. Bare FTS5 is `MATCH ... ORDER BY bm25(documents_fts) LIMIT 20` through sqlite3 on",
-        "the same file in the same run.",
+        f"`civicwatch serve` ({result['workers']} uvicorn process{'es' if result['workers'] > 1 else ''}) on "
+        f"127.0.0.1. Each row: {result['requests']} requests one after another, then {load}, "
+        "both with the page cache off (every request rendered: the "
+        "queries' and templates' own cost); then, on a server with the page cache on (as `serve` runs by default, "
+        f"{result['cache_mb']} MB), each address the clients ask for is viewed once and the same "
+        f"{result['clients']} clients repeat their requests for as long (the case of a site whose readers look at "
+        "the same country pages and lists while no write comes in; any write empties the cache). Each row cycles "
+        "through the 200 countries, busiest first. Bare FTS5 is `MATCH ... ORDER BY bm25(documents_fts) LIMIT 20` "
+        "through sqlite3 on the same file in the same run.",
         f"Machine: {host['cores']} cores ({host['cpu']}), {host['memory_gib']} GiB, Python {host['python']}, "
-        f"SQLite {host['sqlite']}.",
+        f"SQLite {host['sqlite']}; load average at the end {', '.join(f'{x:.1f}' for x in result['load_average'])} "
+        "(other work was running on the machine).",
         "",
-        "| request | sequential p50 | p95 | 32 clients p50 | p95 | goal (p95) |",
-        "|---|---|---|---|---|---|",
+        f"| request | rendered, sequential p50 | p95 | rendered, {result['clients']} clients p50 | p95 "
+        f"| page cache, {result['clients']} clients p50 "
+        "| p95 | goal (p95) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in result["cases"]:
-        seq, con = row["sequential"], row["concurrent"]
+        seq, con, hot = row["sequential"], row["concurrent"], row["cached"]
+        cells = (f"| {row['what']} | {seq['p50_ms']} ms | {seq['p95_ms']} ms | {con['p50_ms']} ms | {con['p95_ms']} ms "
+                 f"| {hot['p50_ms']} ms | {hot['p95_ms']} ms ")
         if row["name"] == "search_page":  # a floor, not a goal
-            lines.append(f"| {row['what']} | {seq['p50_ms']} ms | {seq['p95_ms']} ms | {con['p50_ms']} ms "
-                         f"| {con['p95_ms']} ms | (floor) |")
+            lines.append(cells + "| (floor) |")
             continue
-        lines.append(
-            f"| {row['what']} | {seq['p50_ms']} ms | {seq['p95_ms']} ms | {con['p50_ms']} ms | {con['p95_ms']} ms "
-            f"| < {row['goal_ms']:.0f} ms sequential: {verdict(seq['p95_ms'], row['goal_ms'])}; "
-            f"32 clients: {verdict(con['p95_ms'], row['goal_ms'])} |"
-        )
+        goal = row["goal_ms"]
+        n = result["clients"]
+        lines.append(cells + f"| < {goal:.0f} ms: sequential {verdict(seq['p95_ms'], goal)}; {n} clients rendered "
+                     f"{verdict(con['p95_ms'], goal)}; {n} clients page cache {verdict(hot['p95_ms'], goal)} |")
     for name, row in result["bare_fts"].items():
-        lines.append(f"| bare FTS5 `{row['match']}` ({name}) | {row['p50_ms']} ms | {row['p95_ms']} ms | | | |")
+        lines.append(f"| bare FTS5 `{row['match']}` ({name}) | {row['p50_ms']} ms | {row['p95_ms']} ms | | | | | |")
     lines += ["", "Search against bare FTS5 (sequential p95, same queries, same run):", ""]
     for name, row in result["bare_fts"].items():
         web = next(c for c in result["cases"] if c["name"] == name)["sequential"]["p95_ms"]
@@ -430,11 +512,16 @@ def markdown(result: dict[str, Any]) -> str:
         state = "no worse: met" if web <= row["p95_ms"] * 1.1 else "**slower: missed**"
         lines.append(f"- {name}: search {web} ms, bare FTS5 {row['p95_ms']} ms — {state} (the page without a "
                      f"query takes {floor} ms of that: HTTP, template)")
-    missed = [c["what"] for c in result["cases"] if c["name"] != "search_page"
-              and (c["sequential"]["p95_ms"] >= c["goal_ms"] or c["concurrent"]["p95_ms"] >= c["goal_ms"])]
-    lines += ["", "Goals missed: " + ("; ".join(missed) if missed else "none") + ".",
-              "With 32 clients on one server process and 2 cores, requests queue: a client's latency is about",
-              "32 ÷ throughput, so the concurrent p95 is a measure of throughput more than of one query."]
+    def missed(kind: str) -> str:
+        names = [c["what"] for c in result["cases"] if c["name"] != "search_page" and c[kind]["p95_ms"] >= c["goal_ms"]]
+        return "; ".join(names) if names else "none"
+
+    lines += ["", f"Goals missed, sequential: {missed('sequential')}.",
+              f"Goals missed, {result['clients']} clients rendering every request: {missed('concurrent')}.",
+              f"Goals missed, {result['clients']} clients with the page cache: {missed('cached')}.",
+              f"With {result['clients']} clients on 2 cores, rendered requests queue: a client's latency is about",
+              f"{result['clients']} × the cost of one request ÷ the cores, so there the p95 measures throughput more "
+              "than one query."]
     errors = sum(c["errors"] for c in result["cases"])
     if errors:
         lines.append(f"Requests that did not answer 200: {errors}.")
@@ -464,25 +551,54 @@ def main() -> int:
     parser.add_argument("--deadline", type=float, default=1800, help="seconds the measuring may take at most")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/performance.md")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--cache-mb", type=int, default=32, help="page cache per server process (default 32)")
+    parser.add_argument("--seconds", type=float, default=10, help="seconds of load per row with wrk (default 10)")
+    parser.add_argument("--no-wrk", action="store_true",
+                        help="load with Python clients (httpx) even when wrk (Debian package wrk) is installed")
     args = parser.parse_args()
 
     path, meta = database(args.incidents, args.reuse)
     how = "reused" if meta["reused"] else f"built in {meta['seconds']} s"
     print(f"Database: {path} ({meta['documents']:,} documents, {meta['incidents']:,} incidents, generated from "
           f"templates; {how})", flush=True)
-    port = free_port()
-    server = start_server(path, port, args.workers)
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + args.deadline
+    use_wrk = not args.no_wrk and Path(WRK).is_file()
+    if not use_wrk:
+        print("wrk not found (apt-get install wrk): loading with Python clients, whose own cost shows in the "
+              "figures", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="civicwatch-web-"))
+    # First every request rendered (page cache off): the cost of the queries and templates themselves.
+    port = free_port()
+    server = start_server(path, port, args.workers, cache_mb=0)
+    base = f"http://127.0.0.1:{port}"
     try:
         measured = cases(base, countries())
         for case in measured:
             run_sequential(base, case, args.requests, deadline)
-            asyncio.run(run_concurrent(base, case, args.clients, args.per_client, deadline))
-            seq, con = figures(case.sequential), figures(case.concurrent)
-            print(f"  {case.name:<11} sequential p50 {seq['p50_ms']:>7} ms p95 {seq['p95_ms']:>7} ms | "
+            if use_wrk:
+                case.concurrent_figures = run_wrk(base, case, args.clients, args.seconds, tmp)
+            else:
+                asyncio.run(run_concurrent(base, case, args.clients, args.per_client, deadline, case.concurrent))
+            seq, con = figures(case.sequential), concurrent_figures(case)
+            print(f"  {case.name:<11} rendered: sequential p50 {seq['p50_ms']:>7} ms p95 {seq['p95_ms']:>7} ms | "
                   f"{args.clients} clients p50 {con['p50_ms']:>7} ms p95 {con['p95_ms']:>7} ms"
                   + (f" | {case.errors} errors" if case.errors else ""), flush=True)
+    finally:
+        stop_server(server)
+    # Then as `serve` runs by default (page cache on): the same clients, each address viewed once before.
+    port = free_port()
+    server = start_server(path, port, args.workers, cache_mb=args.cache_mb)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for case in measured:
+            first_views(base, case, len(case.urls))
+            if use_wrk:
+                case.cached_figures = run_wrk(base, case, args.clients, args.seconds, tmp)
+            else:
+                asyncio.run(run_concurrent(base, case, args.clients, args.per_client, deadline, case.cached))
+            hot = cached_figures(case)
+            print(f"  {case.name:<11} page cache: {args.clients} clients p50 {hot['p50_ms']:>7} ms "
+                  f"p95 {hot['p95_ms']:>7} ms ({case.hits} of {hot['n']} from memory)", flush=True)
     finally:
         stop_server(server)
     bare = {}
@@ -497,8 +613,13 @@ def main() -> int:
         "clients": args.clients,
         "workers": args.workers,
         "per_client": args.per_client,
+        "cache_mb": args.cache_mb,
+        "load_average": os.getloadavg(),
         "cases": [{"name": c.name, "what": c.what, "goal_ms": c.goal_ms, "errors": c.errors,
-                   "sequential": figures(c.sequential), "concurrent": figures(c.concurrent)} for c in measured],
+                   "sequential": figures(c.sequential), "concurrent": concurrent_figures(c),
+                   "cached": cached_figures(c), "cache_hits": c.hits} for c in measured],
+        "load_generator": "wrk" if use_wrk else "httpx",
+        "seconds": args.seconds,
         "bare_fts": bare,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
