@@ -17,6 +17,7 @@ with the most incidents keep their colour and the rest are drawn together, in gr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -75,6 +76,25 @@ def stacked_bars(
     >>> "<title>2026-03 · detention: 4</title>" in svg
     True
     """
+    frozen = tuple((month, tuple(sorted(values.items()))) for month, values in series.items())
+    return _stacked_bars(frozen, title, tuple(order), width, height,
+                         tuple(sorted(labels.items())) if labels else (), note)
+
+
+# A country page draws the same two charts until its counts change: drawing one is milliseconds of string
+# work for ten years of months, remembering it a dictionary lookup.
+@functools.lru_cache(maxsize=512)
+def _stacked_bars(
+    frozen: tuple[tuple[str, tuple[tuple[str, int], ...]], ...],
+    title: str,
+    order: tuple[str, ...],
+    width: int,
+    height: int,
+    frozen_labels: tuple[tuple[str, str], ...],
+    note: str | None,
+) -> str:
+    series = {month: dict(values) for month, values in frozen}
+    labels = dict(frozen_labels) or None
     counts = _checked(series)
     names = {key: (labels or {}).get(key, key) for key in _categories(counts, order)}
     ident = "chart-" + hashlib.sha1(title.encode("utf-8")).hexdigest()[:8]

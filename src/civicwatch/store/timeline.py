@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.engine import Connection
 
 from civicwatch.errors import UsageError
 from civicwatch.store.browse import PUBLIC_CODERS, _cached
@@ -75,9 +76,12 @@ def monthly_counts(
         # ISO dates sort as text; every date in the month of ``since`` sorts at or after that month.
         query = query.where(incidents.c.date >= since[:7])
     # A pass over the whole country's incidents (tens of thousands for a busy one): cached like the counts.
-    rows = _cached(store, ("monthly", by, country.upper(), since), lambda connection: connection.execute(query).all())
+    return _cached(store, ("monthly", by, country.upper(), since), lambda connection: _per_month(connection, query))
+
+
+def _per_month(connection: Connection, query: Select[Any]) -> dict[str, dict[str, int]]:
     counts: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
+    for row in connection.execute(query):
         if not _MONTH.fullmatch(row.month):  # a malformed date (hand-edited row): not a month we can draw
             continue
         for category in set(row.categories):  # a list naming a category twice still counts it once
