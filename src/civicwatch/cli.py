@@ -609,6 +609,47 @@ def check(database: DatabaseOption = None, config: ConfigOption = None) -> None:
 
 
 @app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (replaced if it exists).")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the whole database into one file: SQLite's online backup, or pg_dump for PostgreSQL.
+
+    Safe while collect and serve keep running. Example: [bold]civicwatch backup civicwatch-2026-12-03.db[/bold]
+    """
+    from civicwatch.store.backup import backup as make_backup
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        summary = _run(lambda: make_backup(store, file))
+    rows = sum(summary.rows.values())
+    out.print(f"Backed up {_safe_url(settings.database_url)} to {escape(str(summary.path))}: {rows:,} rows in "
+              f"{len(summary.rows)} tables.", highlight=False)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by civicwatch backup.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a database that already holds data.")] = False,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Put a backup in place of the database (all or nothing); stop `serve` and `collect` first.
+
+    Example: [bold]civicwatch restore civicwatch-2026-12-03.db --replace[/bold]
+    """
+    from civicwatch.store.backup import restore as put_back
+
+    settings = _settings(database, config)
+    with _store(settings, ready=False) as store:
+        summary = _run(lambda: put_back(store, file, replace=replace))
+    rows = sum(summary.rows.values())
+    out.print(f"Restored {escape(str(file))} into {_safe_url(settings.database_url)}: {rows:,} rows in "
+              f"{len(summary.rows)} tables.", highlight=False)
+
+
+@app.command()
 def demo(
     database: DatabaseOption = None,
     examples: Annotated[Path, typer.Option(help="The sample corpus folder.")] = Path("examples"),
