@@ -81,3 +81,18 @@ def test_the_cache_can_be_turned_off(store: Store) -> None:
         live.stop()
 
     assert all(response.status_code == 200 and HIT not in response.headers for response in responses)
+
+
+def test_a_browser_gets_the_kept_page_gzipped_and_others_get_it_plain(site: LiveSite) -> None:
+    add_reports(site.store)
+    plain = site.get("/countries/uz", headers={"accept-encoding": "identity"})
+
+    zipped = site.get("/countries/uz", headers={"accept-encoding": "gzip, deflate"})
+    unzipped = site.get("/countries/uz", headers={"accept-encoding": "identity"})
+
+    assert zipped.headers[HIT] == "hit" and zipped.headers["content-encoding"] == "gzip"
+    assert zipped.content == plain.content  # httpx undoes the gzip
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 2
+    assert unzipped.headers[HIT] == "hit" and "content-encoding" not in unzipped.headers
+    assert unzipped.content == plain.content
+    assert "Accept-Encoding" in zipped.headers["vary"]
