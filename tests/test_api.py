@@ -242,7 +242,7 @@ def test_one_country(api: LiveSite) -> None:
     assert country["types"] == {"detention": 1, "protest_restriction": 1, "protest": 1}
     assert {item["country"] for item in country["latest"]} == {"KG"}
     assert api.get("/api/v1/countries/FR").json() | {"latest": [], "types": {}} == {
-        "country": "FR", "name": "France", "incidents": 0, "latest": [], "types": {}}
+        "country": "FR", "name": "France", "incidents": 0, "latest": [], "types": {}, "rating": None}
     assert api.get("/api/v1/countries/ZZ").status_code == 404  # not a country
     assert api.get("/api/v1/countries/F1").status_code == 422
 

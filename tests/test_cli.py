@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 COMMANDS = ["init", "db upgrade", "add-source", "sources", "remove-source", "collect", "documents", "search",
-            "show", "check", "demo", "code", "evaluate", "process", "serve", "export", "backup", "restore"]
+            "show", "check", "demo", "code", "evaluate", "process", "serve", "export", "backup", "restore",
+            "rate", "ratings import", "ratings set", "ratings override"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

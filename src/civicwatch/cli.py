@@ -676,6 +676,9 @@ def demo(
 
         coder = _run(Coder)
         coded = _run(lambda: process_documents(store, coder, coder_version=coder.version))
+        from civicwatch.demo import rate_demo
+
+        rated = _run(lambda: rate_demo(store, examples))
         counts = store.counts()
         by_lang = store.counts_by_lang()
         incidents = store.incidents(limit=10_000)
@@ -688,6 +691,8 @@ def demo(
             by_type[kind] = by_type.get(kind, 0) + 1
     out.print(f"Coded {coded.documents} new documents; {len(incidents)} incidents in all: "
               + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])))
+    out.print(f"Rated {rated.countries} countries as of {rated.as_of}: "
+              + ", ".join(f"{r.country} {r.category} ({r.score})" for r in rated.latest))
     if serve_site:
         serve(host="127.0.0.1", port=port, workers=1, database=database, config=None)
 
@@ -723,6 +728,142 @@ def _document_json(d: Any) -> dict[str, Any]:
 # ---- review: accounts, review, field reports ----
 
 # ---- rate: ratings and watchlist ----
+
+ratings_app = typer.Typer(help="Base ratings of civic space and researchers' overrides.", no_args_is_help=True)
+app.add_typer(ratings_app, name="ratings")
+WeightsOption = Annotated[
+    Path | None, typer.Option("--weights", help="A TOML file overriding codebook/rating.toml entry by entry.")
+]
+
+
+@ratings_app.command("import")
+def ratings_import(
+    file: Annotated[Path, typer.Argument(help="CSV: iso2,year,rating (CIVICUS Monitor) or iso2,category|score,as_of.")],
+    weights: WeightsOption = None,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import base ratings from a CSV file (all rows or none); run [bold]civicwatch rate[/bold] afterwards.
+
+    Example: [bold]civicwatch ratings import ratings.csv[/bold]
+    """
+    from civicwatch.rate.files import read_ratings_file
+    from civicwatch.rate.method import load_weights
+    from civicwatch.store.ratings import save_bases
+
+    settings = _settings(database, config)
+    rows = _run(lambda: read_ratings_file(file, _run(lambda: load_weights(weights))))
+    with _store(settings) as store:
+        count = _run(lambda: save_bases(store, rows, source=file.name))
+    out.print(f"Imported {count} base ratings for {len({r.country for r in rows})} countries from "
+              f"{escape(file.name)}.", highlight=False)
+
+
+@ratings_app.command("set")
+def ratings_set(
+    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code, e.g. UZ.")],
+    reason: Annotated[str, typer.Option(help="Why: shown with the rating.")],
+    by: Annotated[str, typer.Option("--by", help="Who sets it.")],
+    score: Annotated[int | None, typer.Option(min=0, max=100, help="A base score, 0-100.")] = None,
+    category: Annotated[str | None, typer.Option(help="Or a category: its band's middle becomes the base.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="From this day on (default today).")] = None,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Set a country's base score as a researcher, with a reason.
+
+    Example: [bold]civicwatch ratings set KZ --score 45 --reason "2025 assessment" --by amina[/bold]
+    """
+    from datetime import date
+
+    from civicwatch.rate.files import BaseRating
+    from civicwatch.rate.method import base_score, category_of, load_weights
+    from civicwatch.store.ratings import save_bases
+
+    if (score is None) == (category is None):
+        _usage_error("--score/--category", "give one of the two")
+    if as_of is not None:
+        _run(lambda: _check_date(as_of))
+    if not reason.strip():
+        _usage_error("--reason", "a base set by hand needs a reason")
+    weights = _run(load_weights)
+    value = score if score is not None else _run(lambda: base_score((category or "").lower(), weights))
+    code = _run(lambda: _country_code(country))
+    row = BaseRating(code, as_of or date.today().isoformat(), value, category_of(value, weights), reason.strip())
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        _run(lambda: save_bases(store, [row], source="researcher", set_by=by))
+    out.print(f"{code}: base {value} ({row.category}) from {row.as_of}. Run civicwatch rate to apply it.")
+
+
+@ratings_app.command("override")
+def ratings_override(
+    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code, e.g. UZ.")],
+    category: Annotated[str, typer.Argument(help="The category to show, or 'none' to lift an override.")],
+    reason: Annotated[str, typer.Option(help="Why: shown with the rating and kept in its record.")],
+    by: Annotated[str, typer.Option("--by", help="Who overrides it.")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Override a country's computed category (recorded with who and why; 'none' lifts it).
+
+    Example: [bold]civicwatch ratings override TJ closed --reason "mass arrests in Khorog" --by amina[/bold]
+    """
+    from civicwatch.store.ratings import set_override
+
+    code = _run(lambda: _country_code(country))
+    chosen = None if category.lower() == "none" else category.lower()
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        _run(lambda: set_override(store, code, chosen, reason=reason, set_by=by))
+    out.print(f"{code}: shown as {chosen} (override by {escape(by)})." if chosen else f"{code}: override lifted.")
+
+
+@app.command()
+def rate(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Rate as on this day (default today).")] = None,
+    weights: WeightsOption = None,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Rate each country's civic space (0-100 and a category) from its base and its events, month by month.
+
+    Example: [bold]civicwatch rate --as-of 2026-06-30[/bold]
+    """
+    from datetime import date
+
+    from civicwatch.rate.run import rate_countries
+
+    day = None
+    if as_of is not None:
+        _run(lambda: _check_date(as_of))
+        day = date.fromisoformat(as_of)
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        summary = _run(lambda: rate_countries(store, as_of=day, weights_file=weights))
+    if json_output:
+        out.print_json(data={"as_of": summary.as_of, "countries": [
+            {"country": r.country, "score": r.score, "category": r.category, "base": r.base_score,
+             "adjustment": r.adjustment, "events": r.events} for r in summary.latest]})
+        return
+    table = Table("country", "score", "category", "base", "events", "adjustment",
+                  title=f"Ratings as of {summary.as_of}")
+    for r in summary.latest:
+        table.add_row(r.country, str(r.score), r.category, str(r.base_score), str(r.events), f"{r.adjustment:+.1f}")
+    out.print(table)
+    out.print(f"{summary.countries} countries rated, {summary.periods} monthly ratings stored.")
+    if not summary.countries:
+        err.print("No country has a base rating yet: import one with civicwatch ratings import FILE.")
+
+
+def _country_code(value: str) -> str:
+    import pycountry
+
+    code = value.strip().upper()
+    if code != "XK" and pycountry.countries.get(alpha_2=code) is None:
+        raise UsageError(value, "not an ISO 3166-1 alpha-2 country code")
+    return code
 
 # ---- UPR and briefs ----
 

@@ -9,6 +9,7 @@ from civicwatch.collect.sources import new_source
 from civicwatch.config import Settings
 from civicwatch.errors import UsageError
 from civicwatch.model import SourceKind
+from civicwatch.rate.run import RateSummary
 from civicwatch.store import Store
 
 # (name, path under examples/, kind): one source of each kind civicwatch reads.
@@ -35,3 +36,15 @@ def load_demo(store: Store, settings: Settings, examples: Path) -> CollectSummar
             store.add_source(new_source(str(examples / relative), settings, None, kind=kind, name=name))
         names.append(name)
     return collect(store, settings, source_names=names)
+
+
+def rate_demo(store: Store, examples: Path) -> RateSummary:
+    """Import the sample corpus's base ratings (``examples/ratings``, written for the demo) and rate."""
+    from civicwatch.rate.files import read_ratings_file
+    from civicwatch.rate.method import load_weights
+    from civicwatch.rate.run import rate_countries
+    from civicwatch.store.ratings import save_bases
+
+    path = examples / "ratings" / "base-ratings.csv"
+    save_bases(store, read_ratings_file(path, load_weights()), source=path.name)
+    return rate_countries(store)

@@ -319,3 +319,56 @@ def _xml(text: str) -> str:
 def _n(value: float) -> str:
     """A coordinate with at most two decimals and no trailing zeros: stable, short output."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def score_line(
+    points: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    bands: Mapping[str, tuple[int, str]],
+    width: int = 640,
+    height: int = 200,
+) -> str:
+    """An inline SVG line of a score (0-100) per month over the category bands it crosses.
+
+    ``points`` are ``(YYYY-MM, score)`` oldest first; ``bands`` maps each category to its lowest score
+    and its colour (drawn as pale stripes behind the line, labelled on the right). With no points, the
+    SVG only says so.
+    """
+    ident = "chart-" + hashlib.sha1(title.encode("utf-8")).hexdigest()[:8]
+    if not points:
+        return _empty(title, ident, width, None)
+    left, right, top, bottom = 34, 84, 8, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(points) - 1, 1)
+
+    def y(score: float) -> float:
+        return top + plot_h * (1 - score / 100)
+
+    first, last = points[0], points[-1]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-labelledby="{ident}-title {ident}-desc" class="chart score-line" {_FONT} '
+        f'font-size="11" fill="{_TEXT_COLOUR}">',
+        f'<title id="{ident}-title">{_xml(title)}</title>',
+        f'<desc id="{ident}-desc">{_xml(f"Score {first[1]} in {first[0]}, {last[1]} in {last[0]}.")}</desc>',
+    ]
+    ordered = sorted(bands.items(), key=lambda item: item[1][0])
+    for n, (category, (low, colour)) in enumerate(ordered):
+        high = ordered[n + 1][1][0] if n + 1 < len(ordered) else 101
+        band_top, band_bottom = y(high - 0.5), y(low - 0.5)
+        out.append(f'<rect x="{left}" y="{_n(band_top)}" width="{_n(plot_w)}" height="{_n(band_bottom - band_top)}" '
+                   f'fill="{colour}" fill-opacity="0.18"/>')
+        out.append(f'<text x="{_n(left + plot_w + 6)}" y="{_n((y(low - 0.5) + y(high - 0.5)) / 2 + 4)}">'
+                   f'{_xml(category)}</text>')
+    for tick in (0, 20, 40, 60, 80, 100):
+        out.append(f'<text x="{left - 6}" y="{_n(y(tick) + 4)}" text-anchor="end">{tick}</text>')
+    line = " ".join(f"{_n(left + i * step)},{_n(y(score))}" for i, (_, score) in enumerate(points))
+    out.append(f'<polyline points="{line}" fill="none" stroke="{_TEXT_COLOUR}" stroke-width="2"/>')
+    for i, (month, score) in enumerate(points):
+        out.append(f'<circle cx="{_n(left + i * step)}" cy="{_n(y(score))}" r="2.5" fill="{_TEXT_COLOUR}">'
+                   f'<title>{_xml(f"{month}: {score}")}</title></circle>')
+    out.append(f'<text x="{left}" y="{height - 6}">{_xml(first[0])}</text>')
+    out.append(f'<text x="{_n(left + plot_w)}" y="{height - 6}" text-anchor="end">{_xml(last[0])}</text>')
+    out.append("</svg>")
+    return "\n".join(out)

@@ -240,10 +240,86 @@ data_version = Table(
 CONNECT_TABLES: tuple[Table, ...] = ()
 
 # ---- review: accounts, the review queue, the audit log, field reports (migration 0005) ----
-REVIEW_TABLES: tuple[Table, ...] = ()
+# Every change a person made: who, when, the item before and after (JSON text), and why. Append-only:
+# triggers in the migration refuse UPDATE and DELETE on both engines (``store/audit.py`` writes it).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("item_kind", String(32), nullable=False),  # "incident", "document", "source", "user", "event"...
+    Column("item_id", Text, nullable=False),  # text, so that any kind of key fits
+    Column("action", String(32), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Column("reason", Text),
+    Index("ix_audit_log_item_kind_item_id", "item_kind", "item_id"),
+    sqlite_autoincrement=True,
+)
+# Accounts: argon2id hashes only (``store/users.py``), never read outside ``store/``.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime),
+    CheckConstraint("role IN ('viewer', 'researcher', 'admin')", name="role"),
+    sqlite_autoincrement=True,
+)
+# (audit_log is not a data table to clear: it refuses DELETE by design.)
+REVIEW_TABLES: tuple[Table, ...] = (users,)
 
 # ---- rate: ratings, their history and overrides (migration 0006) ----
-RATING_TABLES: tuple[Table, ...] = ()
+# A country's base score from a published ratings file or a researcher, from ``as_of`` on.
+rating_bases = Table(
+    "rating_bases",
+    metadata,
+    Column("country", String(2), nullable=False),
+    Column("as_of", Text, nullable=False),  # ISO date
+    Column("score", Integer, nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("source", Text, nullable=False),  # the file it came from, or "researcher"
+    Column("reason", Text),
+    Column("set_by", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("country", "as_of"),
+    CheckConstraint("score BETWEEN 0 AND 100", name="score"),
+)
+# What ``civicwatch rate`` computed: one row per country and month (the month's last day, or the as-of day).
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("country", String(2), nullable=False),
+    Column("period", String(7), nullable=False),  # YYYY-MM
+    Column("as_of", Text, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("base_score", Integer, nullable=False),
+    Column("adjustment", Float, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("explanation", Text, nullable=False),  # JSON: the events that moved the score most
+    Column("computed_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("country", "period"),
+)
+# Researchers' overrides of a computed category, append-only: the newest row per country holds
+# (a row without a category lifts the override). The rows are the record of who did what and why.
+rating_overrides = Table(
+    "rating_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("country", String(2), nullable=False, index=True),
+    Column("category", String(16)),
+    Column("reason", Text, nullable=False),
+    Column("set_by", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+RATING_TABLES: tuple[Table, ...] = (rating_bases, ratings, rating_overrides)
 
 # ---- UPR: recommendations, themes, implementation assessments (migration 0007) ----
 UPR_TABLES: tuple[Table, ...] = ()

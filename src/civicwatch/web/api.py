@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civicwatch import __version__
 from civicwatch.model import Document, Incident
-from civicwatch.store import Store, browse
+from civicwatch.store import Store, browse, ratings
 from civicwatch.store.browse import DocumentFilters, IncidentFilters, NamedCount, PublicSource
+from civicwatch.store.ratings import RatingSummary
 from civicwatch.web.params import TYPES, Cursor, Limit, incident_filters
 from civicwatch.web.problems import add_problem_handlers, problem_responses, problems_in_openapi
 from civicwatch.web.render import country_name
@@ -110,6 +111,41 @@ class CountryOut(BaseModel):
     incidents: int = Field(description="number of public incidents")
 
 
+class RatingOut(BaseModel):
+    """A country's civic-space rating now: score 0-100, category, trend, and what moved it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"country": "UZ", "score": 8, "category": "closed", "computed_category": "closed", "as_of": "2026-12-03",
+         "trend": -2, "base_score": 10, "adjustment": -2.4, "events": 14, "override_reason": None}
+    ]})
+
+    country: str = Field(description="ISO 3166-1 alpha-2 code")
+    score: int = Field(ge=0, le=100, description="0-20 closed, 21-40 repressed, 41-60 obstructed, "
+                       "61-80 narrowed, 81-100 open")
+    category: str = Field(description="the category shown: a researcher's override when there is one")
+    computed_category: str = Field(description="the category the method computes from the score")
+    as_of: str = Field(description="the day the rating was computed for")
+    trend: int | None = Field(description="score change over the last 3 months; null without that history")
+    base_score: int
+    adjustment: float = Field(description="points the events of the last year added (negative: took off)")
+    events: int = Field(description="events inside the rating's window")
+    override_reason: str | None = None
+
+
+class RatingList(BaseModel):
+    """Every rated country's current rating, by country code."""
+
+    items: list[RatingOut]
+    next: str | None = Field(default=None, description="always null: every rating fits on one page")
+
+
+def rating_out(summary: RatingSummary) -> RatingOut:
+    return RatingOut(country=summary.country, score=summary.score, category=summary.category,
+                     computed_category=summary.computed_category, as_of=summary.as_of, trend=summary.trend,
+                     base_score=summary.base_score, adjustment=summary.adjustment, events=summary.events,
+                     override_reason=summary.override_reason)
+
+
 class CountryDetail(CountryOut):
     """A country's incident counts by type and its latest incidents."""
 
@@ -120,6 +156,7 @@ class CountryDetail(CountryOut):
 
     types: dict[str, int] = Field(description="incidents per type (an incident of two types counts in both)")
     latest: list[IncidentOut] = Field(description=f"the {LATEST} most recent incidents")
+    rating: RatingOut | None = Field(default=None, description="its civic-space rating; null when not rated")
 
 
 class IncidentList(BaseModel):
@@ -296,8 +333,16 @@ def create_api(store: Store) -> FastAPI:
         types = browse.counts_by_type(store, TYPES, country=code)
         total = browse.counts_by_country(store).get(code, 0)
         latest, _ = browse.incident_page(store, IncidentFilters(country=code), cursor=None, limit=LATEST)
+        rated = ratings.current_ratings(store).get(code)
         return CountryDetail(country=code, name=country_name(code), incidents=total, types=types,
-                             latest=[incident_out(item) for item in latest])
+                             latest=[incident_out(item) for item in latest],
+                             rating=rating_out(rated) if rated is not None else None)
+
+    @api.get("/ratings", response_model=RatingList, tags=["countries"])
+    def list_ratings() -> RatingList:
+        """Every rated country's current civic-space rating (run `civicwatch rate` to compute them)."""
+        current = ratings.current_ratings(store)
+        return RatingList(items=[rating_out(current[code]) for code in sorted(current)])
 
     @api.get("/documents", response_model=DocumentList, responses=problem_responses(400), tags=["documents"])
     def list_documents(

@@ -14,8 +14,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from civicwatch.publish.charts import stacked_bars
-from civicwatch.store import Store, browse
+from civicwatch.publish.charts import score_line, stacked_bars
+from civicwatch.publish.worldmap import COLOURS
+from civicwatch.rate.method import DESCRIPTIONS, load_weights
+from civicwatch.store import Store, browse, ratings
 from civicwatch.store.browse import DocumentFilters, IncidentFilters
 from civicwatch.store.timeline import UNDATED_NOTE, monthly_counts
 from civicwatch.web.methodology import methodology
@@ -51,16 +53,26 @@ def _store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(_store)]
 
 
-def world_map() -> Markup | None:
-    """The world map (``civicwatch.publish.worldmap``) when that module is installed, else None.
-
-    No country has a rating yet, so every country is drawn without a category.
-    """
+def world_map(store: Store) -> Markup | None:
+    """The world map (``civicwatch.publish.worldmap``) coloured by each country's current category, when
+    that module is installed, else None. Countries without a rating are drawn grey."""
     try:
         module = importlib.import_module("civicwatch.publish.worldmap")
     except ImportError:
         return None
-    return Markup(module.render_map({}))  # the map module builds its SVG from escaped parts
+    categories = {code: rating.category for code, rating in ratings.current_ratings(store).items()}
+    on_map = module.map_countries()  # small island states rated but too small to draw are left out
+    drawable = {code: category for code, category in categories.items() if code in on_map}
+    return Markup(module.render_map(drawable))  # the map module builds its SVG from escaped parts
+
+
+def rating_chart(store: Store, code: str) -> Markup | None:
+    """The country's score per month over the category bands, or None before its first rating."""
+    points = [(period, score) for period, score, _ in ratings.history(store, code)]
+    if not points:
+        return None
+    bands = {c: (low, COLOURS[c]) for c, low in load_weights().bands.items()}
+    return Markup(score_line(points, title=f"Civic-space score of {country_name(code)} per month", bands=bands))
 
 
 @router.get("/")
@@ -71,7 +83,7 @@ def home(request: Request, store: StoreDep) -> Response:
         "latest": latest,
         "types": browse.counts_by_type(store, TYPES),
         "countries": browse.counts_by_country(store),
-        "world_map": world_map(),
+        "world_map": world_map(store),
         "documents": browse.documents_by_id(store, [i.document_id for i in latest if i.document_id]),
     }
     return templates.TemplateResponse(request, "home.html", context)
@@ -87,6 +99,9 @@ def country(request: Request, store: StoreDep, iso2: Iso2) -> Response:
     latest, following = browse.incident_page(store, filters, cursor=None, limit=COUNTRY_LATEST)
     context = {
         "code": code,
+        "rating": ratings.current_ratings(store).get(code),
+        "rating_chart": rating_chart(store, code),
+        "descriptions": DESCRIPTIONS,
         "latest": latest,
         "more": following is not None,
         "types": browse.counts_by_type(store, TYPES, country=code),
@@ -233,4 +248,4 @@ def organisations(request: Request, store: StoreDep, cursor: Cursor = None) -> R
 @router.get("/about")
 def about(request: Request) -> Response:
     """The methodology: the codebook's types, targets, perpetrators, rights rules and places, as the coder has them."""
-    return templates.TemplateResponse(request, "about.html", {"m": methodology()})
+    return templates.TemplateResponse(request, "about.html", {"m": methodology(), "w": load_weights()})

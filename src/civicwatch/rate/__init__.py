@@ -1,0 +1,1 @@
+"""Rating each country's civic space: the method (``method.py``) and the run over the database (``run.py``)."""
