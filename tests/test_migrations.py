@@ -83,7 +83,7 @@ def test_full_text_search_objects_exist_for_each_engine(store: Store) -> None:
         inspector = inspect(connection)
         if store.dialect == "sqlite":
             triggers = {row[0] for row in connection.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'documents_fts%'")}
             assert "documents_fts" in inspector.get_table_names()
             assert triggers == {"documents_fts_insert", "documents_fts_delete", "documents_fts_update"}
         else:

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from civicwatch.errors import SourceExistsError, StoreError, UsageError
 from civicwatch.model import INCIDENT_FIELDS, Document, Incident, Sighting, Source, SourceKind
-from civicwatch.store import checks, engine, migrate
+from civicwatch.store import audit, checks, engine, migrate
 from civicwatch.store.schema import (
     codings,
     data_version,
@@ -552,8 +552,13 @@ class Store:
             row = connection.execute(select(incidents_table).where(incidents_table.c.id == id)).first()
         return None if row is None else _incident(row)
 
-    def edit_incident(self, id: int, /, **changes: Any) -> Incident:
+    def edit_incident(
+        self, id: int, /, *, actor: str = "cli", reason: str | None = None, **changes: Any
+    ) -> Incident:
         """A person's correction of incident ``id``; returns the incident as now stored.
+
+        ``actor`` (the account name; "cli" from the command line) and ``reason`` go into the audit
+        log with the incident before and after, in the same transaction as the change.
 
         Only the codebook's fields and the evidence offsets (``EDITABLE_INCIDENT_FIELDS``) may
         change; any other name, a badly shaped value or an unknown id is a ``UsageError`` naming it.
@@ -577,9 +582,21 @@ class Store:
                 .values(**values, coded_by="person", updated_at=_now())
             )
             stored = connection.execute(select(incidents_table).where(incidents_table.c.id == id)).one()
+            audit.record(
+                connection,
+                actor=actor,
+                item_kind="incident",
+                item_id=id,
+                action="edit" if changes else "accept",
+                before=_audit_view(_incident(row)),
+                after=_audit_view(_incident(stored)),
+                reason=reason,
+            )
         return _incident(stored)
 
-    def add_person_incident(self, document_id: int, incident: Incident) -> int:
+    def add_person_incident(
+        self, document_id: int, incident: Incident, *, actor: str = "cli", reason: str | None = None
+    ) -> int:
         """Store an incident a person found in document ``document_id`` (coded_by "person"); returns its id.
 
         Re-coding never replaces it. A missing document or a badly shaped incident is a ``UsageError``.
@@ -591,7 +608,19 @@ class Store:
             _check_incident(incident, length)
             values = _incident_values(incident, document_id, incident.coder_version, "person", _now())
             statement = insert(incidents_table).values(values).returning(incidents_table.c.id)
-            return int(connection.execute(statement).scalar_one())
+            new_id = int(connection.execute(statement).scalar_one())
+            added = dataclasses.replace(incident, id=new_id, document_id=document_id, coded_by="person")
+            audit.record(
+                connection,
+                actor=actor,
+                item_kind="incident",
+                item_id=new_id,
+                action="add",
+                before=None,
+                after=_audit_view(added),
+                reason=reason,
+            )
+            return new_id
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -679,6 +708,11 @@ def _check_incident(incident: Incident, text_length: int | None) -> None:
         raise UsageError("evidence_start", f"evidence offsets {start!r}..{end!r} are not 0 <= start <= end")
     if text_length is not None and end > text_length:
         raise UsageError("evidence_end", f"{end} is past the end of the text ({text_length} characters)")
+
+
+def _audit_view(incident: Incident) -> dict[str, Any]:
+    """What the audit log keeps of an incident: its fields, offsets and provenance (JSON-ready)."""
+    return dataclasses.asdict(incident)
 
 
 def _incident(row: Row[Any]) -> Incident:

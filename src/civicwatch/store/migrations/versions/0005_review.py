@@ -9,15 +9,68 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The audit log is append-only: the database itself refuses to change or remove a row, so no code
+# path (ours or a hand-typed statement) can rewrite who did what.
+_SQLITE_TRIGGERS = (
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+)
+_POSTGRES_TRIGGER = (
+    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+)
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("item_kind", sa.String(32), nullable=False),
+        sa.Column("item_id", sa.Text, nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("before", sa.Text),
+        sa.Column("after", sa.Text),
+        sa.Column("reason", sa.Text),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_audit_log_item_kind_item_id", "audit_log", ["item_kind", "item_id"])
+    statements = _POSTGRES_TRIGGER if op.get_context().dialect.name == "postgresql" else _SQLITE_TRIGGERS
+    for statement in statements:
+        op.execute(statement)
+
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failed_logins", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("locked_until", sa.DateTime(timezone=True)),
+        sa.UniqueConstraint("name", name="uq_users_name"),
+        sa.CheckConstraint("role IN ('viewer', 'researcher', 'admin')", name="ck_users_role"),
+        sqlite_autoincrement=True,
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("users")
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
+    op.drop_index("ix_audit_log_item_kind_item_id", "audit_log")
+    op.drop_table("audit_log")
