@@ -322,7 +322,56 @@ rating_overrides = Table(
 RATING_TABLES: tuple[Table, ...] = (rating_bases, ratings, rating_overrides)
 
 # ---- UPR: recommendations, themes, implementation assessments (migration 0007) ----
-UPR_TABLES: tuple[Table, ...] = ()
+# One row per recommendation; ``key`` (a hash of state, session, recommending state and text) makes
+# re-importing a file a no-op.
+upr_recommendations = Table(
+    "upr_recommendations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("country", String(2), nullable=False, index=True),
+    Column("cycle", Integer, nullable=False),
+    Column("session", Integer, nullable=False),
+    Column("review_year", Integer),
+    Column("recommending_state", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("response", String(16), nullable=False),  # supported | noted
+    Column("issues", Text),  # the file's own issue labels, as given
+    Column("source_file", Text, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+upr_themes = Table(
+    "upr_themes",
+    metadata,
+    Column(
+        "recommendation_id",
+        Integer,
+        ForeignKey("upr_recommendations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("theme", String(32), nullable=False, index=True),
+    PrimaryKeyConstraint("recommendation_id", "theme"),
+)
+# Researchers' implementation assessments, append-only: the newest row per recommendation holds.
+upr_assessments = Table(
+    "upr_assessments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "recommendation_id",
+        Integer,
+        ForeignKey("upr_recommendations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("status", String(16), nullable=False),  # not_implemented | partially | fully
+    Column("evidence", Text, nullable=False),
+    Column("assessed_by", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+UPR_TABLES: tuple[Table, ...] = (upr_recommendations, upr_themes, upr_assessments)
 
 # Tables that hold data (for counting, clearing test databases...), parents first.
 DATA_TABLES = (
