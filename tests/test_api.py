@@ -267,7 +267,8 @@ def test_openapi_describes_every_route_with_models_and_examples(api: LiveSite) -
     spec = api.get("/api/v1/openapi.json").json()
 
     assert set(spec["paths"]) == {"/incidents", "/incidents/{id}", "/countries", "/countries/{iso2}",
-                                  "/documents", "/documents/{id}", "/persons", "/organisations", "/sources"}
+                                  "/documents", "/documents/{id}", "/persons", "/organisations", "/sources",
+                                  "/ratings"}
     listing = spec["paths"]["/incidents"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
         "country", "type", "right", "target", "perpetrator", "date_from", "date_to", "q", "sort", "limit",
