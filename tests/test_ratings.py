@@ -171,3 +171,32 @@ def test_the_map_the_country_page_and_the_api_show_the_ratings(site: LiveSite) -
     assert country.xpath("string(//p[contains(@class, 'rating-category')]/strong)") == rated.capitalize()
     assert country.xpath("//svg[contains(@class, 'score-line')]")
     assert [item["country"] for item in listed["items"]] == ["UZ"] and listed["next"] is None
+
+
+def test_a_country_that_falls_fast_is_on_the_watchlist() -> None:
+    from civicwatch.rate.watchlist import watchlist
+
+    histories = {
+        "KG": [("2026-01", 30, "repressed"), ("2026-04", 27, "repressed"), ("2026-07", 19, "closed")],
+        "KZ": [("2026-01", 31, "repressed"), ("2026-07", 29, "repressed")],  # a small fall: not listed
+        "GE": [("2026-01", 58, "obstructed"), ("2026-07", 50, "obstructed")],
+        "SN": [("2026-01", 80, "narrowed"), ("2026-07", 82, "open")],  # crossed upwards: listed
+    }
+
+    listed = watchlist(histories, months=6, fall=5)
+
+    assert [(e.country, e.change, e.crossed) for e in listed] == [("KG", -11, "down"), ("GE", -8, None),
+                                                                   ("SN", 2, "up")]
+
+
+def test_the_watchlist_page_api_and_feed(site: LiveSite) -> None:
+    _rated(site.store)  # five detentions of a journalist in May 2026 lower Uzbekistan's score
+
+    page = lxml.html.fromstring(site.get("/watchlist").text)
+    api = site.get("/api/v1/watchlist").json()
+    feed = site.get("/feeds/watchlist.atom")
+
+    assert [item["country"] for item in api["items"]] == ["UZ"] and api["items"][0]["change"] <= -5
+    assert page.xpath("string(//table[@class='watchlist']//th[@scope='row'])").strip() == "Uzbekistan"
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    assert b"Uzbekistan: score" in feed.content

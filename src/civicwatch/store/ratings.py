@@ -189,3 +189,16 @@ def _current(connection: Any) -> dict[str, RatingSummary]:
             override_reason=active.reason if active else None, override_by=active.set_by if active else None,
         )
     return found
+
+
+def all_history(store: Store) -> dict[str, list[tuple[str, int, str]]]:
+    """Every country's ``(period, score, category)`` per month, oldest first (for the watchlist)."""
+    def compute(connection: Any) -> dict[str, list[tuple[str, int, str]]]:
+        found: defaultdict[str, list[tuple[str, int, str]]] = defaultdict(list)
+        query = select(ratings.c.country, ratings.c.period, ratings.c.score, ratings.c.category).order_by(
+            ratings.c.country, ratings.c.period)
+        for row in connection.execute(query):
+            found[row.country].append((row.period, int(row.score), row.category))
+        return dict(found)
+
+    return _cached(store, ("rating history",), compute)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civicwatch import __version__
 from civicwatch.model import Document, Incident
+from civicwatch.rate.watchlist import watchlist
 from civicwatch.store import Store, browse, ratings
 from civicwatch.store.browse import DocumentFilters, IncidentFilters, NamedCount, PublicSource
 from civicwatch.store.ratings import RatingSummary
@@ -144,6 +145,32 @@ def rating_out(summary: RatingSummary) -> RatingOut:
                      computed_category=summary.computed_category, as_of=summary.as_of, trend=summary.trend,
                      base_score=summary.base_score, adjustment=summary.adjustment, events=summary.events,
                      override_reason=summary.override_reason)
+
+
+class WatchOut(BaseModel):
+    """A country on the watchlist: its score and category then and now."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"country": "KG", "since": "2026-05", "period": "2026-11", "score_then": 27, "score_now": 18,
+         "change": -9, "category_then": "repressed", "category_now": "closed", "crossed": "down"}
+    ]})
+
+    country: str
+    since: str = Field(description="the month compared with (YYYY-MM)")
+    period: str = Field(description="the latest rated month")
+    score_then: int
+    score_now: int
+    change: int
+    category_then: str
+    category_now: str
+    crossed: str | None = Field(description='"down" or "up" when the category changed, else null')
+
+
+class WatchList(BaseModel):
+    """The watchlist, fastest falls first."""
+
+    items: list[WatchOut]
+    next: str | None = Field(default=None, description="always null: the watchlist fits on one page")
 
 
 class CountryDetail(CountryOut):
@@ -337,6 +364,14 @@ def create_api(store: Store) -> FastAPI:
         return CountryDetail(country=code, name=country_name(code), incidents=total, types=types,
                              latest=[incident_out(item) for item in latest],
                              rating=rating_out(rated) if rated is not None else None)
+
+    @api.get("/watchlist", response_model=WatchList, tags=["countries"])
+    def get_watchlist() -> WatchList:
+        """Countries whose score fell 5 points or more over 6 months, or that changed category in them."""
+        entries = watchlist(ratings.all_history(store))
+        return WatchList(items=[WatchOut(country=e.country, since=e.since, period=e.period, score_then=e.score_then,
+                                         score_now=e.score_now, change=e.change, category_then=e.category_then,
+                                         category_now=e.category_now, crossed=e.crossed) for e in entries])
 
     @api.get("/ratings", response_model=RatingList, tags=["countries"])
     def list_ratings() -> RatingList:

@@ -6,7 +6,7 @@ sees what is new since the last visit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +14,8 @@ from fastapi.responses import Response
 
 from civicwatch.model import Document, Incident
 from civicwatch.publish.atom import MEDIA_TYPE, FeedEntry, atom_feed
-from civicwatch.store import Store, browse
+from civicwatch.rate.watchlist import watchlist
+from civicwatch.store import Store, browse, ratings
 from civicwatch.store.browse import IncidentFilters
 from civicwatch.web.params import filter_params, incident_filters
 from civicwatch.web.render import country_name, label, query_string
@@ -78,4 +79,28 @@ def incidents_feed(
         site_url=f"{base}/incidents{query_string(params)}",
         entries=entries,
     )
+    return Response(body, media_type=MEDIA_TYPE)
+
+
+@router.get("/feeds/watchlist.atom")
+def watchlist_feed(request: Request) -> Response:
+    """The watchlist as Atom: one entry per country on it, updated with each month's rating."""
+    store: Store = request.app.state.store
+    base = str(request.base_url).rstrip("/")
+    current = ratings.current_ratings(store)
+    entries = []
+    for entry in watchlist(ratings.all_history(store)):
+        rated = current.get(entry.country)
+        updated = datetime.fromisoformat(rated.as_of).replace(tzinfo=UTC) if rated else datetime.now(UTC)
+        crossed = f", now {entry.category_now} (was {entry.category_then})" if entry.crossed else ""
+        entries.append(FeedEntry(
+            id=f"{base}/watchlist#{entry.country}-{entry.period}",
+            title=f"{country_name(entry.country)}: score {entry.score_now} ({entry.change:+d}){crossed}",
+            link=f"{base}/countries/{entry.country.lower()}",
+            updated=updated,
+            summary=f"Score {entry.score_then} in {entry.since}, {entry.score_now} in {entry.period}.",
+            categories=[(COUNTRY_SCHEME, entry.country)],
+        ))
+    body = atom_feed(title="civicwatch: watchlist", feed_id=f"{base}/feeds/watchlist.atom",
+                     self_url=f"{base}/feeds/watchlist.atom", site_url=f"{base}/watchlist", entries=entries)
     return Response(body, media_type=MEDIA_TYPE)

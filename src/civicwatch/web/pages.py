@@ -17,6 +17,9 @@ from markupsafe import Markup
 from civicwatch.publish.charts import score_line, stacked_bars
 from civicwatch.publish.worldmap import COLOURS
 from civicwatch.rate.method import DESCRIPTIONS, load_weights
+from civicwatch.rate.watchlist import FALL as WATCH_FALL
+from civicwatch.rate.watchlist import MONTHS as WATCH_MONTHS
+from civicwatch.rate.watchlist import watchlist
 from civicwatch.store import Store, browse, ratings
 from civicwatch.store.browse import DocumentFilters, IncidentFilters
 from civicwatch.store.timeline import UNDATED_NOTE, monthly_counts
@@ -243,6 +246,14 @@ def persons(request: Request, store: StoreDep, cursor: Cursor = None) -> Respons
 def organisations(request: Request, store: StoreDep, cursor: Cursor = None) -> Response:
     """Every organisation named in public incidents, as ``persons`` lists people."""
     return _names_page(request, store, "organisations", cursor)
+
+
+@router.get("/watchlist")
+def watchlist_page(request: Request, store: StoreDep) -> Response:
+    """Countries whose score fell fastest over the last months, or that changed category."""
+    entries = watchlist(ratings.all_history(store))
+    return templates.TemplateResponse(request, "watchlist.html",
+                                      {"entries": entries, "months": WATCH_MONTHS, "fall": WATCH_FALL})
 
 
 @router.get("/about")
