@@ -535,17 +535,24 @@ def serve(
     import uvicorn
 
     from civicwatch.web.app import create_app
+    from civicwatch.web.auth import load_secret
 
     settings = _settings(database, config)
     with _store(settings):
         pass  # refuse an uninitialised database before listening, with the usual one-line error
     err.print(f"Serving {_safe_url(settings.database_url)} on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
     if workers == 1:
-        application = create_app(settings.database_url, page_cache_bytes=settings.page_cache_mb * 2**20)
+        application = create_app(
+            settings.database_url,
+            page_cache_bytes=settings.page_cache_mb * 2**20,
+            secret_key=load_secret(settings.data_dir, settings.secret_key),
+            trust_proxy=settings.trust_proxy,
+        )
         uvicorn.run(application, host=host, port=port, log_level="warning")
     else:
         os.environ["CIVICWATCH_DATABASE_URL"] = settings.database_url  # read again by each worker
         os.environ["CIVICWATCH_PAGE_CACHE_MB"] = str(settings.page_cache_mb)
+        os.environ["CIVICWATCH_DATA_DIR"] = settings.data_dir  # the workers share one session secret
         uvicorn.run("civicwatch.web.app:app_from_environment", factory=True, workers=workers, host=host,
                     port=port, log_level="warning")
 
@@ -727,6 +734,120 @@ def _document_json(d: Any) -> dict[str, Any]:
 
 # ---- review: accounts, review, field reports ----
 
+user_app = typer.Typer(help="Accounts for researchers and partners (viewer, researcher, admin).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+RoleOption = Annotated[str, typer.Option("--role", help="viewer, researcher or admin.")]
+PasswordStdinOption = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
+]
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: the first line of stdin, or typed twice at a hidden prompt (never an argument)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The account's name, used to sign in.")],
+    role: RoleOption = "viewer",
+    password_stdin: PasswordStdinOption = False,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Create an account; the password is asked for (or read from stdin), never given as an argument.
+
+    Example: [bold]civicwatch user add amina --role researcher[/bold]
+    """
+    from civicwatch.store.users import add_user
+
+    settings = _settings(database, config)
+    password = _read_password(password_stdin)
+    with _store(settings) as store:
+        user = _run(lambda: add_user(store, name, role, password))
+    out.print(f"Added {escape(user.name)} ({user.role}).", highlight=False)
+
+
+@user_app.command("list")
+def user_list(database: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """List the accounts: name, role, since when, and whether locked after failed logins.
+
+    Example: [bold]civicwatch user list[/bold]
+    """
+    from datetime import UTC, datetime
+
+    from civicwatch.store.users import list_users
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        accounts = _run(lambda: list_users(store))
+    if not accounts:
+        out.print("No accounts yet: add one with civicwatch user add NAME --role researcher", highlight=False)
+    now = datetime.now(UTC)
+    for user in accounts:
+        locked = "  locked" if user.locked_until and user.locked_until > now else ""
+        out.print(f"{escape(user.name)}\t{user.role}\tsince {user.created_at:%Y-%m-%d}{locked}", highlight=False)
+
+
+@user_app.command("remove")
+def user_remove(
+    name: Annotated[str, typer.Argument(help="The account to remove.")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Remove an account; its open sessions stop working at their next request.
+
+    Example: [bold]civicwatch user remove amina[/bold]
+    """
+    from civicwatch.store.users import remove_user
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        _run(lambda: remove_user(store, name))
+    out.print(f"Removed {escape(name)}.", highlight=False)
+
+
+@user_app.command("role")
+def user_role(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    role: Annotated[str, typer.Argument(help="viewer, researcher or admin.")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change an account's role (effective at its next request).
+
+    Example: [bold]civicwatch user role amina admin[/bold]
+    """
+    from civicwatch.store.users import set_role
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        user = _run(lambda: set_role(store, name, role))
+    out.print(f"{escape(user.name)} is now {user.role}.", highlight=False)
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    password_stdin: PasswordStdinOption = False,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Set a new password for an account (and lift a lock-out).
+
+    Example: [bold]civicwatch user password amina[/bold]
+    """
+    from civicwatch.store.users import set_password
+
+    settings = _settings(database, config)
+    password = _read_password(password_stdin)
+    with _store(settings) as store:
+        _run(lambda: set_password(store, name, password))
+    out.print(f"New password set for {escape(name)}.", highlight=False)
+
 # ---- rate: ratings and watchlist ----
 
 ratings_app = typer.Typer(help="Base ratings of civic space and researchers' overrides.", no_args_is_help=True)
@@ -866,6 +987,115 @@ def _country_code(value: str) -> str:
     return code
 
 # ---- UPR and briefs ----
+
+upr_app = typer.Typer(help="UPR recommendations: import, themes, implementation assessments.", no_args_is_help=True)
+app.add_typer(upr_app, name="upr")
+
+
+@upr_app.command("import")
+def upr_import(
+    file: Annotated[Path, typer.Argument(help="A UPR recommendations CSV (format: docs/upr.md).")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import UPR recommendations and tag their civic-space themes; re-importing a file adds nothing.
+
+    Example: [bold]civicwatch upr import /work/shared/data/upr_recommendations/central_asia.csv[/bold]
+    """
+    from civicwatch.store.upr import import_recommendations
+    from civicwatch.upr.importer import read
+    from civicwatch.upr.tagging import tagger
+
+    settings = _settings(database, config)
+    rows = _run(lambda: list(read(file)))  # every line checked before anything is stored
+    themes = tagger()
+    with _store(settings) as store, Progress(BarColumn(), MofNCompleteColumn(), console=err,
+                                             transient=True) as progress:
+        task = progress.add_task("importing", total=len(rows))
+        added, skipped = _run(lambda: import_recommendations(
+            store, rows, source_file=file.name, themes=themes.themes,
+            progress=lambda n: progress.advance(task, n)))
+    out.print(f"Imported {added} UPR recommendations from {escape(file.name)} ({skipped} already there).",
+              highlight=False)
+
+
+@upr_app.command("list")
+def upr_list(
+    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code, e.g. UZ.")],
+    theme: Annotated[str | None, typer.Option(help="Only this theme, e.g. assembly.")] = None,
+    json_output: JsonOption = False,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List a country's UPR recommendations with themes and implementation status.
+
+    Example: [bold]civicwatch upr list UZ --theme journalists[/bold]
+    """
+    from civicwatch.store.upr import recommendations
+
+    code = _run(lambda: _country_code(country))
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        rows = _run(lambda: recommendations(store, code, theme=theme))
+    if json_output:
+        out.print_json(data=[{"id": r.id, "session": r.session, "cycle": r.cycle, "recommending_state":
+                              r.recommending_state, "text": r.text, "response": r.response, "themes": list(r.themes),
+                              "status": r.assessment.status if r.assessment else None} for r in rows])
+        return
+    table = Table("id", "session", "from", "response", "themes", "status", "recommendation")
+    for r in rows:
+        table.add_row(str(r.id), str(r.session), escape(r.recommending_state), r.response, ", ".join(r.themes),
+                      r.assessment.status if r.assessment else "-", escape(r.text[:100]))
+    out.print(table)
+
+
+@upr_app.command("assess")
+def upr_assess(
+    recommendation_id: Annotated[int, typer.Argument(help="The recommendation's id (civicwatch upr list).")],
+    status: Annotated[str, typer.Option(help="not_implemented, partially or fully.")],
+    evidence: Annotated[str, typer.Option(help="What shows it: a law, an event, a source URL.")],
+    by: Annotated[str, typer.Option("--by", help="Who assesses it.")],
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record a recommendation's implementation status with evidence (kept in the audit log).
+
+    Example: [bold]civicwatch upr assess 12 --status partially --evidence "Law 123 of 2024" --by amina[/bold]
+    """
+    from civicwatch.store.upr import assess
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        _run(lambda: assess(store, recommendation_id, status=status, evidence=evidence, actor=by))
+    out.print(f"Recommendation {recommendation_id}: {status}.", highlight=False)
+
+
+@upr_app.command("evidence")
+def upr_evidence(
+    recommendation_id: Annotated[int, typer.Argument(help="The recommendation's id (civicwatch upr list).")],
+    limit: Annotated[int, typer.Option(min=1, help="At most this many events.")] = 10,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Suggest evidence: events in the country since the review that match the recommendation's themes.
+
+    Example: [bold]civicwatch upr evidence 12[/bold]
+    """
+    from civicwatch.store.upr import recommendation, suggest_evidence
+    from civicwatch.upr.tagging import tagger
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        rec = _run(lambda: recommendation(store, recommendation_id))
+        events = _run(lambda: suggest_evidence(store, rec, tagger().incident_types, limit=limit))
+    table = Table("incident", "date", "types", "source", "evidence")
+    for e in events:
+        table.add_row(str(e.incident_id), e.date or "", ", ".join(e.types), escape(e.url or ""),
+                      escape(e.evidence[:80]))
+    out.print(table)
+    if not events:
+        err.print(f"No events match themes {', '.join(rec.themes) or '(none)'} since {rec.review_year}.")
+
 
 # ---- bulk: archives on Dask ----
 
