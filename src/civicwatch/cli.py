@@ -548,13 +548,15 @@ def serve(
             secret_key=load_secret(settings.data_dir, settings.secret_key),
             trust_proxy=settings.trust_proxy,
         )
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        # proxy_headers: uvicorn would otherwise believe X-Forwarded-Proto from 127.0.0.1 whatever trust_proxy says.
+        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=settings.trust_proxy)
     else:
         os.environ["CIVICWATCH_DATABASE_URL"] = settings.database_url  # read again by each worker
         os.environ["CIVICWATCH_PAGE_CACHE_MB"] = str(settings.page_cache_mb)
         os.environ["CIVICWATCH_DATA_DIR"] = settings.data_dir  # the workers share one session secret
+        os.environ["CIVICWATCH_TRUST_PROXY"] = str(settings.trust_proxy)
         uvicorn.run("civicwatch.web.app:app_from_environment", factory=True, workers=workers, host=host,
-                    port=port, log_level="warning")
+                    port=port, log_level="warning", proxy_headers=settings.trust_proxy)
 
 
 @app.command()

@@ -39,6 +39,10 @@ class Settings:
     near_duplicate_threshold: float = 0.8
     follow_links: bool = True  # feeds and listings: fetch each item's page for its full text
     page_cache_mb: int = 32  # memory per server process for anonymous pages, kept until the data changes; 0: off
+    data_dir: str = "civicwatch-data"  # the session secret and field-report uploads (never served as files)
+    secret_key: str = ""  # signs session cookies; empty: generated once into data_dir/session-secret
+    trust_proxy: bool = False  # behind a reverse proxy: believe its X-Forwarded-Proto (Secure cookies)
+    publish: str = "all"  # "all": machine-coded incidents are public (marked so); "reviewed": only accepted ones
 
     @property
     def user_agent(self) -> str:

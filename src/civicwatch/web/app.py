@@ -7,6 +7,7 @@ JSON problem) and never a stack trace.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicwatch import __version__
 from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store
-from civicwatch.web import api, downloads, feeds, pages
+from civicwatch.web import accounts, api, auth, downloads, feeds, pages
 from civicwatch.web.cache import PageCache
 from civicwatch.web.problems import problem
 from civicwatch.web.render import templates, validation_messages
@@ -62,13 +63,21 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(database_url: str, *, page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES) -> FastAPI:
+def create_app(
+    database_url: str,
+    *,
+    page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES,
+    secret_key: str | None = None,
+    trust_proxy: bool = False,
+) -> FastAPI:
     """The civicwatch web site, API and feeds over the database at ``database_url``.
 
     The database is opened lazily and closed when the server shuts down; it must be
     initialised (``civicwatch init``) for pages to show anything but an error page.
     Anonymous GET responses are kept in memory, up to ``page_cache_bytes``, until the data
-    changes (``web/cache.py``); 0 renders every request.
+    changes (``web/cache.py``); 0 renders every request. Session cookies are signed with ``secret_key``
+    (``auth.load_secret``; None: a random key for this process only, so sessions end with it);
+    ``trust_proxy`` believes X-Forwarded-Proto for the cookies' Secure flag.
     """
     store = Store(database_url)
 
@@ -86,6 +95,7 @@ def create_app(database_url: str, *, page_cache_bytes: int = DEFAULT_PAGE_CACHE_
         lifespan=lifespan,
     )
     app.state.store = store
+    auth.install(app, secret_key or secrets.token_urlsafe(48), trust_proxy=trust_proxy)
     app.add_middleware(SecurityHeaders)
     # Outermost, so a page served from memory skips routing and rendering; it keeps the security headers.
     app.add_middleware(PageCache, store=store, max_bytes=page_cache_bytes)
@@ -94,6 +104,7 @@ def create_app(database_url: str, *, page_cache_bytes: int = DEFAULT_PAGE_CACHE_
     app.include_router(feeds.router)
     app.include_router(downloads.router)  # before pages: /incidents/export.csv is not /incidents/{id}
     # ---- routers of connect, review and rate go here, before pages ----
+    app.include_router(accounts.router)
     app.include_router(pages.router)
     _add_error_pages(app)
     return app
@@ -153,4 +164,9 @@ def app_from_environment() -> FastAPI:
     from civicwatch.config import load_settings
 
     settings = load_settings()
-    return create_app(settings.database_url, page_cache_bytes=settings.page_cache_mb * 2**20)
+    return create_app(
+        settings.database_url,
+        page_cache_bytes=settings.page_cache_mb * 2**20,
+        secret_key=auth.load_secret(settings.data_dir, settings.secret_key),
+        trust_proxy=settings.trust_proxy,
+    )

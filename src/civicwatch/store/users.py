@@ -1,0 +1,182 @@
+"""Accounts: names, roles and argon2id password hashes, with a lock-out after repeated failed logins.
+
+The hash never leaves this module: ``User`` carries no hash, and ``authenticate`` answers only
+"this user" or ``None``. Every change to an account is recorded in the audit log (without the hash).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, insert, select, update
+
+from civicwatch.errors import UsageError
+from civicwatch.store import audit
+from civicwatch.store.db import Store
+from civicwatch.store.schema import users
+
+ROLES = ("viewer", "researcher", "admin")  # each role can do what the ones before it can
+MIN_PASSWORD_LENGTH = 10
+MAX_FAILED_LOGINS = 5  # then the account is locked for LOCK_OUT
+LOCK_OUT = timedelta(minutes=15)
+
+# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes).
+_hasher = PasswordHasher()
+# Checked against when the name is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+@dataclass(frozen=True)
+class User:
+    """An account as the rest of civicwatch sees it (no password hash)."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    locked_until: datetime | None = None
+
+    def can(self, role: str) -> bool:
+        """True when this user's role is ``role`` or above it (admin > researcher > viewer)."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UsageError(role, f"unknown role (choose one of: {', '.join(ROLES)})")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UsageError("password", f"too short: at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _user(row: object) -> User:
+    return User(
+        id=row.id,  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
+        role=row.role,  # type: ignore[attr-defined]
+        created_at=row.created_at,  # type: ignore[attr-defined]
+        locked_until=row.locked_until,  # type: ignore[attr-defined]
+    )
+
+
+_PUBLIC_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.created_at, users.c.locked_until)
+
+
+def add_user(store: Store, name: str, role: str, password: str, *, actor: str = "cli") -> User:
+    """Create an account; a taken name, an unknown role or a short password is a ``UsageError``."""
+    name = name.strip()
+    if not name:
+        raise UsageError("name", "a user needs a name")
+    _check_role(role)
+    _check_password(password)
+    password_hash = _hasher.hash(password)
+    with store._write() as connection:
+        if connection.execute(select(users.c.id).where(users.c.name == name)).first() is not None:
+            raise UsageError(name, "a user with this name exists already")
+        new_id = connection.execute(
+            insert(users)
+            .values(name=name, role=role, password_hash=password_hash, created_at=datetime.now(UTC))
+            .returning(users.c.id)
+        ).scalar_one()
+        audit.record(connection, actor=actor, item_kind="user", item_id=name, action="add",
+                     before=None, after={"name": name, "role": role}, reason=None)
+    found = get_user(store, int(new_id))
+    assert found is not None
+    return found
+
+
+def get_user(store: Store, user_id: int) -> User | None:
+    """The account with this id, or None (removed since, or never there)."""
+    with store._read() as connection:
+        row = connection.execute(select(*_PUBLIC_COLUMNS).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
+def list_users(store: Store) -> list[User]:
+    """Every account, by name."""
+    with store._read() as connection:
+        rows = connection.execute(select(*_PUBLIC_COLUMNS).order_by(users.c.name)).all()
+    return [_user(row) for row in rows]
+
+
+def remove_user(store: Store, name: str, *, actor: str = "cli") -> None:
+    """Delete an account (its sessions stop working at their next request); unknown name: ``UsageError``."""
+    with store._write() as connection:
+        row = connection.execute(select(*_PUBLIC_COLUMNS).where(users.c.name == name)).first()
+        if row is None:
+            raise UsageError(name, "no user with this name")
+        connection.execute(delete(users).where(users.c.id == row.id))
+        audit.record(connection, actor=actor, item_kind="user", item_id=name, action="remove",
+                     before={"name": name, "role": row.role}, after=None, reason=None)
+
+
+def set_role(store: Store, name: str, role: str, *, actor: str = "cli") -> User:
+    """Give an account another role; unknown name or role: ``UsageError``."""
+    _check_role(role)
+    with store._write() as connection:
+        row = connection.execute(select(*_PUBLIC_COLUMNS).where(users.c.name == name)).first()
+        if row is None:
+            raise UsageError(name, "no user with this name")
+        connection.execute(update(users).where(users.c.id == row.id).values(role=role))
+        audit.record(connection, actor=actor, item_kind="user", item_id=name, action="role",
+                     before={"role": row.role}, after={"role": role}, reason=None)
+    found = get_user(store, int(row.id))
+    assert found is not None
+    return found
+
+
+def set_password(store: Store, name: str, password: str, *, actor: str = "cli") -> None:
+    """Replace an account's password (and lift a lock-out)."""
+    _check_password(password)
+    with store._write() as connection:
+        changed = connection.execute(
+            update(users)
+            .where(users.c.name == name)
+            .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)
+        ).rowcount
+        if not changed:
+            raise UsageError(name, "no user with this name")
+        audit.record(connection, actor=actor, item_kind="user", item_id=name, action="password",
+                     before=None, after=None, reason=None)
+
+
+def authenticate(store: Store, name: str, password: str, *, now: datetime | None = None) -> User | None:
+    """The user when ``name`` and ``password`` match and the account is not locked; otherwise None.
+
+    Each failure counts; the ``MAX_FAILED_LOGINS``-th in a row locks the account for ``LOCK_OUT``
+    (during which even the right password is refused). A success resets the count.
+    """
+    now = now or datetime.now(UTC)
+    with store._write() as connection:
+        row = connection.execute(select(users).where(users.c.name == name)).first()
+        if row is None:
+            _verify(_DUMMY_HASH, password)
+            return None
+        if row.locked_until is not None and row.locked_until > now:
+            return None
+        if not _verify(row.password_hash, password):
+            failures = row.failed_logins + 1
+            locked = now + LOCK_OUT if failures >= MAX_FAILED_LOGINS else None
+            connection.execute(
+                update(users)
+                .where(users.c.id == row.id)
+                .values(failed_logins=0 if locked else failures, locked_until=locked)
+            )
+            return None
+        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+        if _hasher.check_needs_rehash(row.password_hash):  # parameters raised since it was stored
+            values["password_hash"] = _hasher.hash(password)
+        connection.execute(update(users).where(users.c.id == row.id).values(**values))
+        return User(row.id, row.name, row.role, row.created_at, None)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
