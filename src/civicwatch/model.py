@@ -156,6 +156,7 @@ class Incident:
     document_id: int | None = None
     coder_version: str | None = None
     coded_by: str = "machine"  # "machine" | "person"
+    event_id: int | None = None  # the event it reports, once ``civicwatch connect`` has seen it
 
     def to_json(self) -> dict[str, Any]:
         """The codebook's output fields, in the codebook's order (offsets and provenance left out)."""

@@ -206,6 +206,8 @@ incidents = Table(
     Column("coded_by", String(8), nullable=False, server_default=text("'machine'")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The event this incident reports (migration 0004); NULL until ``civicwatch connect`` has seen it.
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="SET NULL"), index=True),
     CheckConstraint("coded_by IN ('machine', 'person')", name="coded_by"),
     # A country's incidents in date order, and per-country counts from the index alone (migration 0003).
     Index("ix_incidents_country_date", "country", "date"),
@@ -237,7 +239,63 @@ data_version = Table(
 )
 
 # ---- connect: events across sources, persons and organisations (migration 0004) ----
-CONNECT_TABLES: tuple[Table, ...] = ()
+# One happening reported by one or more incidents (``incidents.event_id``). ``signals`` (JSON) says which
+# signals joined each incident in; a ``locked`` event was made or changed by a researcher and the
+# automatic merge leaves it alone.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("country", String(2), nullable=False),
+    Column("month", String(7)),  # the blocking key: YYYY-MM of the earliest dated incident
+    Column("signals", Text, nullable=False, server_default=text("'[]'")),
+    Column("locked", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_events_country_month", "country", "month"),
+    sqlite_autoincrement=True,
+)
+
+
+def _registry(name: str) -> tuple[Table, Table, Table]:
+    """A registry (persons or organisations), its aliases (``key``: the folded Latin spelling that
+    matching looks up) and its links to incidents."""
+    singular = name[:-1]
+    entities = Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("roles", JSONList, nullable=False),
+        Column("countries", JSONList, nullable=False),
+        Column("confidential", Boolean, nullable=False, server_default=text("false")),
+        Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
+    )
+    aliases = Table(
+        f"{singular}_aliases",
+        metadata,
+        Column(f"{singular}_id", Integer, ForeignKey(f"{name}.id", ondelete="CASCADE"), nullable=False),
+        Column("alias", Text, nullable=False),
+        Column("key", Text, nullable=False, index=True),
+        PrimaryKeyConstraint(f"{singular}_id", "alias"),
+    )
+    links = Table(
+        f"{singular}_incidents",
+        metadata,
+        Column(f"{singular}_id", Integer, ForeignKey(f"{name}.id", ondelete="CASCADE"), nullable=False),
+        Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True),
+        PrimaryKeyConstraint(f"{singular}_id", "incident_id"),
+    )
+    return entities, aliases, links
+
+
+persons, person_aliases, person_incidents = _registry("persons")
+organisations, organisation_aliases, organisation_incidents = _registry("organisations")
+
+CONNECT_TABLES: tuple[Table, ...] = (
+    events, persons, person_aliases, person_incidents, organisations, organisation_aliases, organisation_incidents
+)
 
 # ---- review: accounts, the review queue, the audit log, field reports (migration 0005) ----
 # Every change a person made: who, when, the item before and after (JSON text), and why. Append-only:
