@@ -96,7 +96,7 @@ def test_an_assessment_is_audited_and_events_since_the_review_are_suggested(stor
     ], "1.test")
 
     assess(store, rec.id, status="partially", evidence="Two prosecutions in 2015", actor="amina")
-    [suggested] = suggest_evidence(store, rec, tagger().incident_types)
+    [suggested] = suggest_evidence(store, rec, tagger().evidence_matches)
 
     assert recommendations(store, "KZ")[0].assessment.status == "partially"  # type: ignore[union-attr]
     assert [(e.actor, e.action) for e in audit.history(store, "upr_recommendation", rec.id)] == [("amina", "assess")]

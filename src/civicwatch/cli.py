@@ -688,6 +688,9 @@ def demo(
         from civicwatch.demo import rate_demo
 
         rated = _run(lambda: rate_demo(store, examples))
+        from civicwatch.demo import upr_demo
+
+        _run(lambda: upr_demo(store, examples))
         counts = store.counts()
         by_lang = store.counts_by_lang()
         incidents = store.incidents(limit=10_000)
@@ -1089,7 +1092,7 @@ def upr_evidence(
     settings = _settings(database, config)
     with _store(settings) as store:
         rec = _run(lambda: recommendation(store, recommendation_id))
-        events = _run(lambda: suggest_evidence(store, rec, tagger().incident_types, limit=limit))
+        events = _run(lambda: suggest_evidence(store, rec, tagger().evidence_matches, limit=limit))
     table = Table("incident", "date", "types", "source", "evidence")
     for e in events:
         table.add_row(str(e.incident_id), e.date or "", ", ".join(e.types), escape(e.url or ""),

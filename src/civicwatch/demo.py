@@ -48,3 +48,13 @@ def rate_demo(store: Store, examples: Path) -> RateSummary:
     path = examples / "ratings" / "base-ratings.csv"
     save_bases(store, read_ratings_file(path, load_weights()), source=path.name)
     return rate_countries(store)
+
+
+def upr_demo(store: Store, examples: Path) -> tuple[int, int]:
+    """Import the sample corpus's UPR recommendations (``examples/upr``, fictional, written for the demo)."""
+    from civicwatch.store.upr import import_recommendations
+    from civicwatch.upr.importer import read
+    from civicwatch.upr.tagging import tagger
+
+    path = examples / "upr" / "recommendations.csv"
+    return import_recommendations(store, read(path), source_file=path.name, themes=tagger().themes)

@@ -166,20 +166,26 @@ def assess(store: Store, rec_id: int, *, status: str, evidence: str, actor: str)
 
 
 def suggest_evidence(
-    store: Store, rec: StoredRecommendation, incident_types: Callable[[str], list[str]], *, limit: int = 10
+    store: Store,
+    rec: StoredRecommendation,
+    matches: Callable[[str, set[str], set[str]], bool],
+    *,
+    limit: int = 10,
 ) -> list[EvidenceEvent]:
-    """Public events in the recommendation's country since its review whose types match its themes.
+    """Public events in the recommendation's country since its review that match one of its themes.
 
-    Incidents of one event count once (``coalesce(event_id, -id)``); newest first.
+    ``matches(theme, incident types, targets)`` says whether an event is evidence for a theme (the
+    tagger's ``evidence_matches``). Incidents of one event count once (``coalesce(event_id, -id)``);
+    newest first.
     """
-    wanted = {t for theme in rec.themes for t in incident_types(theme)}
-    if not wanted:
+    if not rec.themes:
         return []
     since = str(rec.review_year or 0)
     event_col = incidents.c.get("event_id")
     event = func.coalesce(event_col, -incidents.c.id) if event_col is not None else -incidents.c.id
     query = (
-        select(event.label("event"), incidents.c.id, incidents.c.date, incidents.c.types, incidents.c.evidence,
+        select(event.label("event"), incidents.c.id, incidents.c.date, incidents.c.types, incidents.c.targets,
+               incidents.c.evidence,
                documents.c.title, documents.c.url)
         .join(documents, documents.c.id == incidents.c.document_id)
         .where(incidents.c.country == rec.country, incidents.c.date >= since,
@@ -193,7 +199,8 @@ def suggest_evidence(
     with store._read() as connection:
         for row in connection.execute(query):
             types = tuple(row.types or ())
-            if row.event in seen or not wanted.intersection(types):
+            targets = set(row.targets or ())
+            if row.event in seen or not any(matches(theme, set(types), targets) for theme in rec.themes):
                 continue
             seen.add(row.event)
             out.append(EvidenceEvent(row.event, row.id, row.date, types, row.evidence, row.title, row.url))

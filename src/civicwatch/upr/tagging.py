@@ -62,6 +62,14 @@ class ThemeTagger:
         """The codebook incident types whose events are evidence for ``theme``."""
         return list(self.data.get(theme, {}).get("incident_types", []))
 
+    def evidence_matches(self, theme: str, types: set[str], targets: set[str]) -> bool:
+        """Whether an event of these incident types and targets is evidence for ``theme``."""
+        spec = self.data.get(theme, {})
+        if not types.intersection(spec.get("incident_types", [])):
+            return False
+        wanted = spec.get("incident_targets")
+        return not wanted or bool(targets.intersection(wanted))
+
 
 @lru_cache(maxsize=1)
 def tagger() -> ThemeTagger:
