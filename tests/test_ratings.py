@@ -16,7 +16,7 @@ from civicwatch.errors import UsageError
 from civicwatch.rate.files import BaseRating, read_ratings_file
 from civicwatch.rate.method import RatingEvent, category_of, load_weights, rate
 from civicwatch.rate.run import rate_countries
-from civicwatch.store import Store, ratings
+from civicwatch.store import Store, audit, ratings
 from support.server import LiveSite, add_reports
 
 W = load_weights()
@@ -155,6 +155,12 @@ def test_an_override_is_shown_as_such_and_recorded(store: Store) -> None:
     ratings.set_override(store, "UZ", None, reason="coded now", set_by="amina")
     assert ratings.current_ratings(store)["UZ"].category == current.computed_category
     assert [o.category for o in ratings.overrides(store, "UZ")] == ["closed", None]
+    logged = audit.history(store, "rating", "UZ")
+    assert [(e.action, e.actor, e.before, e.after) for e in logged] == [
+        ("override", "amina", None, {"override": "closed"}),
+        ("lift_override", "amina", {"override": "closed"}, {"override": None}),
+    ]
+    assert logged[0].reason == "mass arrests not yet coded"
 
 
 def test_the_map_the_country_page_and_the_api_show_the_ratings(site: LiveSite) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select
 from civicwatch.errors import UsageError
 from civicwatch.rate.files import BaseRating
 from civicwatch.rate.method import CATEGORIES, Contribution, Rating, RatingEvent
+from civicwatch.store import audit
 from civicwatch.store.browse import PUBLIC_CODERS, _cached
 from civicwatch.store.db import Store
 from civicwatch.store.schema import incidents, rating_bases, rating_overrides, ratings
@@ -65,6 +66,11 @@ def save_bases(store: Store, bases: Iterable[BaseRating], *, source: str, set_by
             connection.execute(insert(rating_bases), [
                 {"country": b.country, "as_of": b.as_of, "score": b.score, "category": b.category, "source": source,
                  "reason": b.reason, "set_by": set_by, "created_at": now} for b in rows])
+        if set_by is not None:  # a researcher's hand-set base is a change a person made: audited
+            for b in rows:
+                audit.record(connection, actor=set_by, item_kind="rating", item_id=b.country, action="set_base",
+                             before=None, after={"score": b.score, "category": b.category,
+                                                 "as_of": b.as_of}, reason=b.reason)
     return len(rows)
 
 
@@ -146,9 +152,16 @@ def set_override(store: Store, country: str, category: str | None, *, reason: st
         raise UsageError("--by", "say who overrides the rating")
     override = Override(country.upper(), category, reason.strip(), set_by.strip(), datetime.now(UTC))
     with store._write() as connection:
+        before = connection.execute(select(rating_overrides.c.category).where(
+            rating_overrides.c.country == override.country).order_by(rating_overrides.c.id.desc()).limit(1)).first()
         connection.execute(insert(rating_overrides).values(
             country=override.country, category=category, reason=override.reason, set_by=override.set_by,
             at=override.at))
+        # In the same transaction: the override and its audit row commit together or not at all.
+        audit.record(connection, actor=override.set_by, item_kind="rating", item_id=override.country,
+                     action="override" if category is not None else "lift_override",
+                     before=None if before is None else {"override": before.category},
+                     after={"override": category}, reason=override.reason)
     return override
 
 
