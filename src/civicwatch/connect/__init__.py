@@ -1,0 +1,1 @@
+"""Connecting incidents: events across sources (``events``), persons and organisations (``entities``)."""

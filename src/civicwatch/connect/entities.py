@@ -1,0 +1,57 @@
+"""Names of persons and organisations: do two spellings name the same one?
+
+Two names match when their folded keys (``transliterate.name_key``) are equal, or close enough for
+rapidfuzz (vowel swaps such as Eshonkulova / Eshankulova), or when one is the other's surname alone
+("Eshonkulova" and "Dilnoza Eshonkulova"). Pure functions; the registry lives in ``store/cases.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz
+
+from civicwatch.connect.transliterate import name_key
+
+# Below this rapidfuzz ratio (0-100) two keys of several words are different names.
+NAME_THRESHOLD = 88.0
+# A single word (a surname alone) must be closer: short strings reach high ratios by chance.
+WORD_THRESHOLD = 90.0
+
+
+def _word_match(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 5 and fuzz.ratio(a, b) >= WORD_THRESHOLD)
+
+
+def keys_match(a: str, b: str) -> bool:
+    """Whether two folded keys name the same person or organisation."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    wa, wb = a.split(), b.split()
+    if len(wa) == 1 or len(wb) == 1:
+        # A surname alone matches a full name that has a word like it.
+        single, other = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
+        return any(_word_match(single, word) for word in other)
+    # Word order differs between sources ("Eshonkulova Dilnoza" / "Dilnoza Eshonkulova").
+    return fuzz.token_sort_ratio(a, b) >= NAME_THRESHOLD
+
+
+def names_match(a: str, b: str) -> bool:
+    """Whether two names, in any script, are spellings of the same name.
+
+    >>> names_match("Дилноза Эшонкулова", "Dilnoza Eshankulova")
+    True
+    """
+    return keys_match(name_key(a), name_key(b))
+
+
+def shared_names(a: Iterable[str], b: Iterable[str]) -> list[tuple[str, str]]:
+    """The pairs of names from ``a`` and ``b`` that match each other (for explaining a merge)."""
+    keyed_b = [(name, name_key(name)) for name in b]
+    pairs = []
+    for name in a:
+        key = name_key(name)
+        pairs += [(name, other) for other, other_key in keyed_b if keys_match(key, other_key)]
+    return pairs

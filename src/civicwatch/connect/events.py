@@ -1,0 +1,205 @@
+"""Which incidents report the same happening: blocking, signals and merging, as pure functions.
+
+Incidents are compared only inside a block (one country, one month of their date, plus the month
+before so that a window can cross a month's end): merging stays near-linear in the number of
+incidents. Two incidents from different documents are the same event when
+
+- their types are compatible (one type in common, or a pair listed in ``COMPATIBLE_TYPES``), and
+- their dates fall within ``WINDOW_DAYS`` of each other, each date read as the span its precision
+  gives (2024-03 is the whole of March), and
+- they name a person or organisation in common after name matching (``entities``), or their
+  evidence is similar (``EVIDENCE_THRESHOLD``).
+
+Every merge keeps the signals that matched, so a page can say why two reports are one event.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from civicwatch.connect.entities import keys_match
+from civicwatch.connect.transliterate import name_key, to_latin
+from civicwatch.model import Incident
+
+# Days between the spans of two dates for them still to be the same happening (reports lag events).
+WINDOW_DAYS = 7
+# Evidence similarity (rapidfuzz token-set ratio on transliterated text, 0-1) that counts as a signal.
+EVIDENCE_THRESHOLD = 0.6
+# Types different sources use for one happening: a detention reported as "imprisonment" by one source.
+COMPATIBLE_TYPES = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("detention", "imprisonment"),
+        ("detention", "prosecution"),
+        ("harassment", "attack"),
+        ("censorship", "restrictive_law"),
+        ("org_ban", "cso_restriction"),
+        ("protest_restriction", "protest"),
+        ("protest_restriction", "detention"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why two incidents are one event: the signals that matched, by name."""
+
+    signals: tuple[str, ...]
+    names: tuple[str, ...] = ()
+    evidence_similarity: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        """The match as JSON, as stored in ``events.signals``."""
+        return {"signals": list(self.signals), "names": list(self.names),
+                "evidence_similarity": round(self.evidence_similarity, 2)}
+
+
+@dataclass
+class Candidate:
+    """An incident prepared for comparison: its name keys and folded evidence computed once."""
+
+    incident: Incident
+    name_keys: tuple[str, ...] = field(default=())
+    evidence: str = ""
+    span: tuple[date, date] | None = None
+
+    @classmethod
+    def of(cls, incident: Incident) -> Candidate:
+        """Prepare ``incident`` for comparison."""
+        keys = tuple(k for k in (name_key(n) for n in [*incident.persons, *incident.organisations]) if k)
+        return cls(incident, keys, to_latin(incident.evidence), date_span(incident.date))
+
+
+def date_span(value: str | None) -> tuple[date, date] | None:
+    """The first and last day a date at its precision covers: "2024" is a year, "2024-03" a month."""
+    if not value:
+        return None
+    try:
+        parts = [int(p) for p in value[:10].split("-")]
+        if len(parts) == 1:
+            return date(parts[0], 1, 1), date(parts[0], 12, 31)
+        if len(parts) == 2:
+            last = calendar.monthrange(parts[0], parts[1])[1]
+            return date(parts[0], parts[1], 1), date(parts[0], parts[1], last)
+        day = date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return None
+    return day, day
+
+
+def block_keys(incident: Incident) -> tuple[tuple[str, str], ...]:
+    """The blocks an incident is looked up in: its country with its own month, the month before
+    and the month after (so that a window can cross a month's end whichever report comes first).
+
+    An incident with no date, or only a year, is blocked by its year ("2024") or "" alone: it is
+    compared with few others, never with the whole country.
+    """
+    value = incident.date or ""
+    if len(value) < 7:
+        return ((incident.country, value[:4]),)
+    year, month = int(value[:4]), int(value[5:7])
+    previous = f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+    following = f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
+    return (incident.country, value[:7]), (incident.country, previous), (incident.country, following)
+
+
+def home_block(incident: Incident) -> tuple[str, str]:
+    """The one block an incident is filed under (its own month, or year)."""
+    return block_keys(incident)[0]
+
+
+def types_compatible(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two incidents' types can describe one happening."""
+    if set(a) & set(b):
+        return True
+    return any(frozenset((x, y)) in COMPATIBLE_TYPES for x in a for y in b)
+
+
+def dates_close(a: tuple[date, date] | None, b: tuple[date, date] | None, window: int = WINDOW_DAYS) -> bool:
+    """Whether two date spans are within ``window`` days of each other (overlapping spans are)."""
+    if a is None or b is None:
+        return False
+    gap = max((b[0] - a[1]).days, (a[0] - b[1]).days, 0)
+    return gap <= window
+
+
+def compare(a: Candidate, b: Candidate) -> Match | None:
+    """The signals by which ``a`` and ``b`` are one event, or None when they are not."""
+    x, y = a.incident, b.incident
+    if x.country != y.country or (x.document_id is not None and x.document_id == y.document_id):
+        return None
+    if not types_compatible(x.types, y.types):
+        return None
+    signals = ["country", "types"]
+    dated = dates_close(a.span, b.span)
+    if not dated and not (a.span is None and b.span is None):
+        return None
+    if dated:
+        signals.append("date")
+    names = tuple(sorted({k for k in a.name_keys for o in b.name_keys if keys_match(k, o)}))
+    if names:
+        signals.append("names")
+    similarity = fuzz.token_set_ratio(a.evidence, b.evidence) / 100 if a.evidence and b.evidence else 0.0
+    if similarity >= EVIDENCE_THRESHOLD:
+        signals.append("evidence")
+    # Undated incidents need both a name and similar evidence; dated ones either.
+    enough = (names and similarity >= EVIDENCE_THRESHOLD) if not dated else (names or similarity >= EVIDENCE_THRESHOLD)
+    return Match(tuple(signals), names, similarity) if enough else None
+
+
+@dataclass
+class Group:
+    """An event being built: its members and, for each member after the first, how it joined."""
+
+    members: list[Candidate]
+    joins: list[dict[str, object]] = field(default_factory=list)
+    event_id: int | None = None
+    locked: bool = False
+
+
+def best_group(candidate: Candidate, groups: Iterable[Group]) -> tuple[Group, Candidate, Match] | None:
+    """The open group ``candidate`` matches best (most signals, then evidence), the member it
+    matched and the match."""
+    best: tuple[Group, Candidate, Match] | None = None
+    for group in groups:
+        if group.locked:
+            continue
+        for member in group.members:
+            found = compare(candidate, member)
+            if found is None:
+                continue
+            if best is None or (len(found.signals), found.evidence_similarity) > (
+                len(best[2].signals), best[2].evidence_similarity):
+                best = (group, member, found)
+    return best
+
+
+def merge(incidents: Iterable[Incident], existing: Iterable[Group] = ()) -> list[Group]:
+    """Group ``incidents`` into events, adding to ``existing`` groups where they match.
+
+    Single-link: an incident joins the group holding the member it matches best, or starts its
+    own. Returns the existing groups (grown or not) and the new ones; each join is recorded as
+    ``{"incident_id": ..., "with": other_id, **match}``.
+    """
+    blocks: dict[tuple[str, str], list[Group]] = {}
+    groups = list(existing)
+    for group in groups:
+        blocks.setdefault(home_block(group.members[0].incident), []).append(group)
+    for incident in incidents:
+        candidate = Candidate.of(incident)
+        nearby = [g for key in block_keys(incident) for g in blocks.get(key, [])]
+        found = best_group(candidate, nearby)
+        if found is None:
+            group = Group([candidate])
+            groups.append(group)
+            blocks.setdefault(home_block(incident), []).append(group)
+            continue
+        group, other, match = found
+        group.members.append(candidate)
+        group.joins.append({"incident_id": incident.id, "with": other.incident.id, **match.to_json()})
+    return groups

@@ -1,0 +1,42 @@
+"""Fold a name in Cyrillic or Latin script to one Latin key, so that spellings of the same name meet.
+
+The rules are data (``codebook/transliteration.toml``): a Cyrillic letter table for Russian, Uzbek,
+Kazakh, Kyrgyz and Tajik, then folds of Latin spellings that differ between systems (kh/h, zh/j, y/i...).
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from functools import cache
+from importlib import resources
+
+
+@cache
+def _rules() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    data = tomllib.loads((resources.files("civicwatch") / "codebook" / "transliteration.toml").read_text("utf-8"))
+    letters = {k: v for k, v in data["cyrillic"].items() if len(k) == 1}
+    folds = tuple((str(a), str(b)) for a, b in data["fold"]["rules"])
+    return letters, folds
+
+
+def to_latin(name: str) -> str:
+    """``name`` in lower-case Latin letters: Cyrillic transliterated, accents dropped."""
+    letters, _ = _rules()
+    out = "".join(letters.get(ch, ch) for ch in name.lower())
+    decomposed = unicodedata.normalize("NFKD", out)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def name_key(name: str) -> str:
+    """The matching key of a name: Latin, folded, words kept in order and separated by one space.
+
+    >>> name_key("Эшонкулова Дилноза") == name_key("Eshonkulova Dilnoza")
+    True
+    """
+    _, folds = _rules()
+    latin = to_latin(name)
+    for old, new in folds:
+        latin = latin.replace(old, new)
+    words = "".join(ch if ch.isalnum() else " " for ch in latin).split()
+    return " ".join(words)

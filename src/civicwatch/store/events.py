@@ -1,0 +1,233 @@
+"""Events in storage: connect new incidents into events, read events, split and merge by hand.
+
+``connect`` is incremental: it takes the incidents whose ``event_id`` is NULL (new, or re-coded),
+loads the events already filed in the blocks they fall in, merges with ``connect.events.merge`` and
+writes the result in one transaction. Every connected incident gets an event, a lone one too, so
+"not yet connected" is exactly ``event_id IS NULL``. A researcher's split or merge locks the events
+it touches (the automatic merge no longer adds to them) and is recorded in the audit log in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, exists, func, insert, select, tuple_, update
+
+from civicwatch.connect.events import Candidate, Group, block_keys, home_block, merge
+from civicwatch.errors import UsageError
+from civicwatch.model import Incident
+from civicwatch.store import audit
+from civicwatch.store.db import Store
+from civicwatch.store.schema import documents, events, incidents
+
+# New incidents read and merged per transaction: bounded memory, and a crash loses one batch's work only.
+BATCH = 20_000
+
+
+@dataclass
+class ConnectReport:
+    """What one ``connect`` run did."""
+
+    incidents: int = 0
+    new_events: int = 0
+    joined: int = 0  # incidents that joined an event holding another incident
+
+
+@dataclass
+class EventView:
+    """One event with its incidents (oldest first) and, for each, its document's title and address."""
+
+    id: int
+    country: str
+    month: str | None
+    locked: bool
+    signals: list[dict[str, Any]]
+    incidents: list[Incident] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _incident(row: Any) -> Incident:
+    values = row._asdict()
+    known = Incident.__dataclass_fields__
+    return Incident(**{k: v for k, v in values.items() if k in known})
+
+
+def _incident_columns() -> list[Any]:
+    return [c for c in incidents.c if c.name in Incident.__dataclass_fields__]
+
+
+def connect(store: Store, *, progress: Callable[[int, int], None] | None = None) -> ConnectReport:
+    """Connect every incident not yet in an event; return counts. Safe to re-run (does nothing new)."""
+    report = ConnectReport()
+    with store._read() as connection:
+        total = connection.execute(select(func.count()).where(incidents.c.event_id.is_(None))).scalar_one()
+    after = 0
+    while True:
+        with store._write() as connection:
+            query = (select(*_incident_columns()).where(incidents.c.event_id.is_(None), incidents.c.id > after)
+                     .order_by(incidents.c.id).limit(BATCH))
+            batch = [_incident(row) for row in connection.execute(query)]
+            if not batch:
+                break
+            after = batch[-1].id or after
+            _connect_batch(connection, batch, report)
+        report.incidents += len(batch)
+        if progress is not None:
+            progress(report.incidents, int(total))
+    with store._write() as connection:  # events whose incidents were all re-coded away
+        connection.execute(delete(events).where(~exists().where(incidents.c.event_id == events.c.id)))
+    return report
+
+
+def _existing_groups(connection: Connection, batch: list[Incident]) -> list[Group]:
+    """The events filed in any block the batch's incidents look in, with their incidents."""
+    keys = sorted({key for incident in batch for key in block_keys(incident)})
+    found: dict[int, Group] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        rows = connection.execute(
+            select(events.c.id, events.c.locked, *_incident_columns())
+            .join(incidents, incidents.c.event_id == events.c.id)
+            .where(tuple_(events.c.country, func.coalesce(events.c.month, "")).in_(chunk))
+            .order_by(incidents.c.id)
+        ).all()
+        for row in rows:
+            event_id = int(row[0])  # the join names the event's id first, the incident's after it
+            group = found.setdefault(event_id, Group([], event_id=event_id, locked=bool(row.locked)))
+            group.members.append(Candidate.of(_joined_incident(row)))
+    return list(found.values())
+
+
+def _joined_incident(row: Any) -> Incident:
+    return Incident(**{c.name: row._mapping[c] for c in _incident_columns()})
+
+
+def _connect_batch(connection: Connection, batch: list[Incident], report: ConnectReport) -> None:
+    existing = _existing_groups(connection, batch)
+    known = {id(g) for g in existing}
+    before = {g.event_id: len(g.members) for g in existing}
+    now = _now()
+    for group in merge(batch, existing):
+        first = group.members[0].incident
+        if id(group) not in known:
+            country, month = home_block(first)
+            group.event_id = connection.execute(
+                insert(events).values(country=country, month=month, signals=json.dumps(group.joins),
+                                      locked=False, created_at=now, updated_at=now).returning(events.c.id)
+            ).scalar_one()
+            report.new_events += 1
+            report.joined += len(group.members) - 1
+            new_members = group.members
+        else:
+            new_members = group.members[before[group.event_id]:]
+            if not new_members:
+                continue
+            old = connection.execute(select(events.c.signals).where(events.c.id == group.event_id)).scalar_one()
+            signals = json.loads(old) + group.joins
+            connection.execute(update(events).where(events.c.id == group.event_id)
+                               .values(signals=json.dumps(signals), updated_at=now))
+            report.joined += len(new_members)
+        ids = [m.incident.id for m in new_members]
+        connection.execute(update(incidents).where(incidents.c.id.in_(ids)).values(event_id=group.event_id))
+
+
+def event(store: Store, event_id: int) -> EventView | None:
+    """One event with every incident and its source document, or None."""
+    with store._read() as connection:
+        row = connection.execute(select(events).where(events.c.id == event_id)).first()
+        if row is None:
+            return None
+        members = connection.execute(
+            select(*_incident_columns(), documents.c.title, documents.c.url, documents.c.published)
+            .join(documents, documents.c.id == incidents.c.document_id)
+            .where(incidents.c.event_id == event_id).order_by(incidents.c.id)
+        ).all()
+    view = EventView(row.id, row.country, row.month, bool(row.locked), json.loads(row.signals))
+    for member in members:
+        incident = _joined_incident(member)
+        view.incidents.append(incident)
+        view.sources.append({"incident_id": incident.id, "document_id": incident.document_id,
+                             "title": member.title, "url": member.url, "published": member.published})
+    return view
+
+
+def _members(connection: Connection, event_id: int) -> list[int]:
+    rows = connection.execute(select(incidents.c.id).where(incidents.c.event_id == event_id).order_by(incidents.c.id))
+    return [int(r[0]) for r in rows]
+
+
+def split_incident(store: Store, incident_id: int, *, actor: str, reason: str | None = None) -> int:
+    """Take one incident out of its event into a new event of its own; return the new event's id.
+
+    Both events are locked so that ``connect`` does not merge them again; the change is audited.
+    """
+    with store._write() as connection:
+        row = connection.execute(
+            select(incidents.c.event_id, incidents.c.country, incidents.c.date).where(incidents.c.id == incident_id)
+        ).first()
+        if row is None:
+            raise UsageError(str(incident_id), "no such incident")
+        if row.event_id is None:
+            raise UsageError(str(incident_id), "incident is not connected yet; run `civicwatch connect`")
+        old_members = _members(connection, row.event_id)
+        if len(old_members) < 2:
+            raise UsageError(str(incident_id), "incident is alone in its event already")
+        now = _now()
+        country, month = home_block(Incident(country=row.country, types=[], date=row.date))
+        new_id = connection.execute(
+            insert(events).values(country=country, month=month, signals="[]", locked=True,
+                                  created_at=now, updated_at=now).returning(events.c.id)
+        ).scalar_one()
+        connection.execute(update(incidents).where(incidents.c.id == incident_id).values(event_id=new_id))
+        connection.execute(update(events).where(events.c.id == row.event_id).values(locked=True, updated_at=now))
+        audit.record(connection, actor=actor, item_kind="event", item_id=row.event_id, action="split",
+                     before={"incidents": old_members},
+                     after={"incidents": [i for i in old_members if i != incident_id], "new_event": new_id},
+                     reason=reason)
+    return int(new_id)
+
+
+def merge_events(store: Store, event_ids: list[int], *, actor: str, reason: str | None = None) -> int:
+    """Move every incident of ``event_ids`` into the first of them, lock it, remove the emptied ones."""
+    if len(set(event_ids)) < 2:
+        raise UsageError(",".join(map(str, event_ids)), "name at least two different events to merge")
+    target, others = event_ids[0], [e for e in dict.fromkeys(event_ids[1:]) if e != event_ids[0]]
+    with store._write() as connection:
+        found = {int(r[0]) for r in connection.execute(select(events.c.id).where(events.c.id.in_(event_ids)))}
+        missing = [str(e) for e in event_ids if e not in found]
+        if missing:
+            raise UsageError(",".join(missing), "no such event")
+        before = {str(e): _members(connection, e) for e in [target, *others]}
+        connection.execute(update(incidents).where(incidents.c.event_id.in_(others)).values(event_id=target))
+        connection.execute(update(events).where(events.c.id == target).values(locked=True, updated_at=_now()))
+        connection.execute(delete(events).where(events.c.id.in_(others)))
+        audit.record(connection, actor=actor, item_kind="event", item_id=target, action="merge",
+                     before=before, after={str(target): _members(connection, target)}, reason=reason)
+    return target
+
+
+def event_page(store: Store, *, country: str | None = None, after_id: int | None = None,
+               limit: int = 50) -> list[tuple[int, str, str | None, int]]:
+    """Events newest first as (id, country, month, number of incidents), keyset-paged by id."""
+    query = (select(events.c.id, events.c.country, events.c.month, func.count(incidents.c.id).label("n"))
+             .join(incidents, incidents.c.event_id == events.c.id)
+             .group_by(events.c.id, events.c.country, events.c.month).order_by(events.c.id.desc()).limit(limit))
+    if country:
+        query = query.where(events.c.country == country.upper())
+    if after_id is not None:
+        query = query.where(events.c.id < after_id)
+    with store._read() as connection:
+        return [(int(r.id), str(r.country), r.month, int(r.n)) for r in connection.execute(query)]
+
+
+__all__ = ["BATCH", "ConnectReport", "EventView", "connect", "event", "event_page", "merge_events",
+           "split_incident"]
