@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from civicwatch import __version__
 from civicwatch.model import Document, Incident
 from civicwatch.rate.watchlist import watchlist
-from civicwatch.store import Store, browse, ratings
+from civicwatch.store import Store, browse, ratings, upr
 from civicwatch.store.browse import DocumentFilters, IncidentFilters, NamedCount, PublicSource
 from civicwatch.store.ratings import RatingSummary
 from civicwatch.web.params import TYPES, Cursor, Limit, incident_filters
@@ -131,6 +131,40 @@ class RatingOut(BaseModel):
     adjustment: float = Field(description="points the events of the last year added (negative: took off)")
     events: int = Field(description="events inside the rating's window")
     override_reason: str | None = None
+
+
+UPR_EXAMPLE: dict[str, Any] = {
+    "id": 12, "country": "UZ", "cycle": 2, "session": 16, "review_year": 2013, "recommending_state": "Norway",
+    "text": "Guarantee the right to freedom of peaceful assembly.", "response": "supported",
+    "themes": ["assembly"], "status": "partially", "status_evidence": "Law on rallies of 2024 still needs permits",
+    "assessed_at": "2026-11-02T10:00:00Z",
+}
+
+
+class UprOut(BaseModel):
+    """One UPR recommendation with its civic-space themes and the newest implementation assessment."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [UPR_EXAMPLE]})
+
+    id: int
+    country: str = Field(description="the state under review, ISO 3166-1 alpha-2")
+    cycle: int
+    session: int = Field(description="UPR Working Group session")
+    review_year: int | None
+    recommending_state: str
+    text: str
+    response: str = Field(description="supported or noted")
+    themes: list[str] = Field(description="civic-space themes (docs/upr.md)")
+    status: str | None = Field(description="not_implemented, partially or fully; null: not assessed")
+    status_evidence: str | None
+    assessed_at: datetime | None
+
+
+class UprList(BaseModel):
+    """A page of a country's UPR recommendations; pass ``next`` back as ``cursor``."""
+
+    items: list[UprOut]
+    next: str | None
 
 
 class RatingList(BaseModel):
@@ -285,6 +319,21 @@ Iso2 = Annotated[str, Path(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alph
 Id = Annotated[int, Path(ge=1, le=2**63 - 1, description="the id the list gave", examples=[42])]
 
 
+UprTheme = Annotated[
+    str | None, Query(pattern="^[a-z_]{0,32}$", description="only recommendations with this theme",
+                      examples=["assembly"]),
+]
+
+
+def upr_out(rec: upr.StoredRecommendation) -> UprOut:
+    """The API's view of a stored recommendation."""
+    a = rec.assessment
+    return UprOut(id=rec.id, country=rec.country, cycle=rec.cycle, session=rec.session, review_year=rec.review_year,
+                  recommending_state=rec.recommending_state, text=rec.text, response=rec.response,
+                  themes=list(rec.themes), status=a.status if a else None, status_evidence=a.evidence if a else None,
+                  assessed_at=a.at if a else None)
+
+
 NameCountry = Annotated[
     str | None,
     Query(pattern="^([A-Za-z]{2})?$", description="only names in this country's incidents", examples=["UZ"]),
@@ -422,5 +471,20 @@ def create_api(store: Store) -> FastAPI:
         """The sources civicwatch reads, by name: public fields only (web addresses, never local paths)."""
         items, following = browse.source_page(store, cursor=cursor, limit=limit)
         return SourceList(items=[source_out(item) for item in items], next=following)
+
+    @api.get(
+        "/countries/{iso2}/upr", response_model=UprList, responses=problem_responses(400, 404), tags=["countries"]
+    )
+    def list_upr(iso2: Iso2, theme: UprTheme = None, limit: Limit = 50, cursor: Cursor = None) -> UprList:
+        """A country's UPR recommendations in import order, with themes and implementation status."""
+        code = iso2.upper()
+        if country_name(code) == code:
+            raise HTTPException(404, f"{code} is not an ISO 3166-1 country code")
+        if cursor is not None and not cursor.isdigit():
+            raise HTTPException(400, "cursor: not a cursor this API gave")
+        rows = upr.recommendations(store, code, theme=theme or None, after=int(cursor) if cursor else None,
+                                   limit=limit + 1)
+        following = str(rows[limit - 1].id) if len(rows) > limit else None
+        return UprList(items=[upr_out(r) for r in rows[:limit]], next=following)
 
     return api
