@@ -737,6 +737,32 @@ def _document_json(d: Any) -> dict[str, Any]:
 
 # ---- connect: events, persons and organisations ----
 
+
+@app.command("connect")
+def connect_cli(database: DatabaseOption = None, config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """Connect incidents not yet in an event: reports of the same happening become one event.
+
+    Incremental: only incidents that are new (or re-coded) since the last run are compared, each
+    with the events of its country and month. Safe to re-run.
+
+    Example: [bold]civicwatch process && civicwatch connect[/bold]
+    """
+    from civicwatch.store.events import connect
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        with Progress(TextColumn("connecting"), BarColumn(), MofNCompleteColumn(), console=err,
+                      disable=json_output) as bar:
+            task = bar.add_task("connecting", total=None)
+            report = _run(lambda: connect(store, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                          total=total)))
+    summary = {"incidents": report.incidents, "new_events": report.new_events, "joined": report.joined}
+    if json_output:
+        out.print_json(data=summary)
+    else:
+        out.print(f"Connected {report.incidents} incidents: {report.new_events} new events, "
+                  f"{report.joined} joined an event reported elsewhere.")
+
 # ---- review: accounts, review, field reports ----
 
 user_app = typer.Typer(help="Accounts for researchers and partners (viewer, researcher, admin).", no_args_is_help=True)
@@ -1103,6 +1129,107 @@ def upr_evidence(
 
 
 # ---- bulk: archives on Dask ----
+
+bulk_app = typer.Typer(help="Bulk coding of archives on Dask, and loading the results.", no_args_is_help=True)
+app.add_typer(bulk_app, name="bulk")
+
+
+@bulk_app.command("code")
+def bulk_code(
+    inputs: Annotated[list[Path], typer.Argument(help="Archives: .jsonl, .jsonl.gz, .jsonl.zst or .parquet.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (partitioned Parquet, summary.json).")],
+    scheduler: Annotated[str, typer.Option("--scheduler", help="A Dask scheduler address, or local.")] = "local",
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes of the local cluster.")] = 2,
+    partition_size: Annotated[int, typer.Option("--partition-size", help="Documents per partition.")] = 5000,
+) -> None:
+    """Code archives of documents on Dask into partitioned Parquet of incidents; resumes a killed run.
+
+    Each document is coded exactly as [bold]civicwatch code[/bold] codes it. Run it again with the same
+    inputs and --out to finish an interrupted run: finished partitions are not redone.
+
+    Examples:
+
+      [bold]civicwatch bulk code archive-2024.jsonl.zst --out coded-2024[/bold]
+
+      [bold]civicwatch bulk code part-*.parquet --out coded --scheduler tcp://10.0.0.5:8786[/bold]
+    """
+    import time
+
+    from rich.progress import TimeRemainingColumn
+
+    from civicwatch.bulk.run import RunSummary, run
+
+    progress = Progress(TextColumn("coding"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err)
+    state: dict[str, Any] = {}
+
+    def started(summary: RunSummary, todo: int) -> None:
+        err.print(f"scheduler {summary.scheduler}, {summary.workers} workers; "
+                  f"{summary.partitions_skipped} of {summary.partitions} partitions already finished")
+        err.print(f"dashboard: {summary.dashboard}" if summary.dashboard
+                  else "dashboard: not served (install bokeh to get Dask's dashboard)")
+        progress.start()
+        state["task"] = progress.add_task("coding", total=todo, rate="")
+        state["t0"] = time.perf_counter()
+
+    def advanced(documents: int) -> None:
+        progress.advance(state["task"], documents)
+        done = progress.tasks[0].completed
+        progress.update(state["task"], rate=f"{done / max(time.perf_counter() - state['t0'], 1e-9):,.0f} docs/s")
+
+    def failed(key: str, reason: str) -> None:
+        progress.console.print(f"[red]partition {key} failed, skipped:[/red] {escape(reason)}", highlight=False)
+
+    try:
+        summary = _run(lambda: run(inputs, out, scheduler=scheduler, workers=workers, partition_size=partition_size,
+                                   on_start=started, on_partition=advanced, on_failure=failed))
+    finally:
+        progress.stop()
+    for failure in _bulk_failures(out):
+        err.print(f"[red]error:[/red] {escape(failure)}", highlight=False)
+    out_json = summary.to_json()
+    err.print(f"{summary.documents:,} documents coded ({out_json['documents_per_second'] or 0:,} docs/s), "
+              f"{summary.incidents:,} incidents, {summary.bad_lines} bad lines, "
+              f"{len(summary.partitions_failed)} partitions failed; summary in {out / 'summary.json'}")
+    if summary.bad_lines or summary.partitions_failed:
+        raise typer.Exit(1)
+
+
+def _bulk_failures(out: Path) -> Iterator[str]:
+    for path in sorted((out / "failures").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            yield f"{item['input']}: {item['reason']}"
+
+
+@bulk_app.command("load")
+def bulk_load(
+    folder: Annotated[Path, typer.Argument(help="A folder written by civicwatch bulk code.")],
+    batch: Annotated[int, typer.Option("--batch", help="Documents per transaction.")] = 5000,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load a bulk-coded folder into the database: its documents (by content hash) and their incidents.
+
+    Documents not yet stored are added with the content hash collect uses, so a text already collected
+    is not stored twice. Loading the same folder again changes nothing.
+
+    Example: [bold]civicwatch bulk load coded-2024 --database postgresql://localhost/civicwatch[/bold]
+    """
+    import dataclasses
+
+    from civicwatch.bulk.load import load
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        progress = Progress(TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=err)
+        with progress:
+            task = progress.add_task("loading", total=None)
+            summary = _run(lambda: load(store, folder, batch=batch,
+                                        on_documents=lambda n: progress.advance(task, n)))
+    out.print(json.dumps(dataclasses.asdict(summary)))
+
 
 
 def _every(seconds: int) -> str:

@@ -1,0 +1,235 @@
+"""Coding an archive's partitions on a Dask cluster, with the same functions as ``civicwatch code``.
+
+Each task codes one partition in a worker process: every line goes through ``civicwatch.code.jsonl``'s
+validation and ``Coder.code`` exactly as ``code_document`` calls it, so the incidents equal those of
+``civicwatch code`` document by document. A worker builds its ``Coder`` once and keeps it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from civicwatch.bulk import archive, manifest
+from civicwatch.bulk.archive import Partition
+
+INCIDENT_LISTS = ("types", "rights", "targets", "persons", "organisations", "perpetrators")
+_coder: Any = None  # this worker process's Coder, built on its first task
+
+
+@dataclass
+class RunSummary:
+    """What one ``bulk code`` run did; written to ``DIR/summary.json``."""
+
+    coder_version: str
+    partitions: int = 0
+    partitions_skipped: int = 0  # finished by an earlier run: not redone
+    partitions_coded: int = 0
+    partitions_failed: list[dict[str, str]] = field(default_factory=list)
+    documents: int = 0  # documents coded in this run
+    incidents: int = 0
+    bad_lines: int = 0
+    seconds: float = 0.0
+    workers: int = 0
+    scheduler: str = ""
+    dashboard: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as JSON."""
+        out = asdict(self)
+        out["documents_per_second"] = round(self.documents / self.seconds, 1) if self.seconds else None
+        return out
+
+
+def code_partition(partition: Partition, out: str, coder_version: str) -> dict[str, Any]:
+    """Code one partition into its Parquet files and done marker; returns the done record.
+
+    Runs in a worker. A line that is not a document is written to the failures file and the rest goes on.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from civicwatch.code.coder import CODER_VERSION, Coder
+    from civicwatch.code.jsonl import MAX_LINE_BYTES, _document
+    from civicwatch.collect.dedupe import content_hash
+    from civicwatch.model import Failure
+
+    global _coder
+    if coder_version != CODER_VERSION:
+        raise RuntimeError(f"worker has coder {CODER_VERSION}, the run needs {coder_version}: same civicwatch needed")
+    if _coder is None:
+        _coder = Coder()
+    folder = Path(out)
+    incidents: dict[str, list[Any]] = {name: [] for name in _INCIDENT_COLUMNS}
+    documents: dict[str, list[Any]] = {name: [] for name in _DOCUMENT_COLUMNS}
+    failures: list[str] = []
+    started = time.perf_counter()
+    for where, raw in archive.read(partition):
+        if not raw.strip():
+            continue
+        if len(raw) > MAX_LINE_BYTES:
+            failures.append(json.dumps({"input": where, "reason": "line over the size cap"}))
+            continue
+        document = _document(raw, where)
+        if isinstance(document, Failure):
+            failures.append(json.dumps({"input": document.input, "reason": document.reason}))
+            continue
+        text = str(document.get("text") or "")
+        try:
+            # What code_document does, keeping the Incident objects (offsets) rather than their JSON.
+            found = _coder.code(text, document.get("published"), document.get("lang"))
+        except Exception as exc:  # noqa: BLE001 - one document must never stop the partition; reported
+            failures.append(json.dumps({"input": where, "reason": f"could not be coded ({type(exc).__name__}: {exc})"}))
+            continue
+        document_id = str(document["id"])
+        documents["document_id"].append(document_id)
+        documents["content_hash"].append(content_hash(text))
+        documents["text"].append(text)
+        for name in ("title", "url", "published", "lang"):
+            value = document.get(name)
+            documents[name].append(value if isinstance(value, str) else None)
+        documents["incident_count"].append(len(found))
+        for incident in found:
+            incidents["document_id"].append(document_id)
+            incidents["coder_version"].append(coder_version)
+            for name in _INCIDENT_COLUMNS[2:]:
+                value = getattr(incident, name)
+                incidents[name].append(list(value) if name in INCIDENT_LISTS else value)
+    tables = (("incidents", incidents, _INCIDENT_SCHEMA), ("documents", documents, _DOCUMENT_SCHEMA))
+    for name, columns, schema in tables:
+        pq.write_table(pa.table(columns, schema=schema), _part(folder / name / f"{partition.key}.parquet"))
+    for name in ("incidents", "documents"):
+        target = folder / name / f"{partition.key}.parquet"
+        target.with_name(target.name + ".part").replace(target)
+    manifest.write_atomic(folder / "failures" / f"{partition.key}.jsonl", "".join(f + "\n" for f in failures).encode())
+    record = {
+        "key": partition.key,
+        "documents": len(documents["document_id"]),
+        "incidents": len(incidents["document_id"]),
+        "bad_lines": len(failures),
+        "seconds": round(time.perf_counter() - started, 3),
+        "finished_at": time.time(),
+    }
+    (folder / "failures" / f"{partition.key}.partition.json").unlink(missing_ok=True)  # an earlier failure, now redone
+    manifest.write_atomic(folder / "done" / f"{partition.key}.json", json.dumps(record).encode())
+    return record
+
+
+def _part(path: Path) -> str:
+    return str(path.with_name(path.name + ".part"))
+
+
+def _schemas() -> tuple[Any, Any]:
+    import pyarrow as pa
+
+    strings = pa.list_(pa.string())
+    incidents = pa.schema([
+        ("document_id", pa.string()), ("coder_version", pa.string()), ("country", pa.string()),
+        *((name, strings) for name in INCIDENT_LISTS),
+        ("date", pa.string()), ("evidence", pa.string()), ("confidence", pa.float64()),
+        ("evidence_start", pa.int64()), ("evidence_end", pa.int64()),
+    ])
+    documents = pa.schema([
+        ("document_id", pa.string()), ("content_hash", pa.string()), ("text", pa.string()),
+        ("title", pa.string()), ("url", pa.string()), ("published", pa.string()), ("lang", pa.string()),
+        ("incident_count", pa.int64()),
+    ])
+    return incidents, documents
+
+
+_INCIDENT_SCHEMA, _DOCUMENT_SCHEMA = _schemas()
+_INCIDENT_COLUMNS = tuple(_INCIDENT_SCHEMA.names)
+_DOCUMENT_COLUMNS = tuple(_DOCUMENT_SCHEMA.names)
+
+Progress = Callable[[int], None]  # called with the number of documents of each partition as it finishes
+
+
+def run(
+    inputs: list[Path],
+    out: Path,
+    *,
+    scheduler: str = "local",
+    workers: int = 2,
+    partition_size: int = archive.DEFAULT_PARTITION,
+    on_start: Callable[[RunSummary, int], None] | None = None,
+    on_partition: Progress | None = None,
+    on_failure: Callable[[str, str], None] | None = None,
+) -> RunSummary:
+    """Code ``inputs`` into ``out`` on Dask; resumes a killed run in the same ``out``.
+
+    ``scheduler`` is "local" (a LocalCluster of ``workers`` single-threaded processes: the coder is
+    pure Python, threads would share one GIL) or a scheduler address used as is. ``on_start`` gets the
+    summary (with the dashboard link) and the number of documents still to code. A partition that fails
+    as a whole (unreadable file, a worker that dies) is reported and skipped; it is redone on the next run.
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    from civicwatch.code.coder import CODER_VERSION
+    from civicwatch.errors import UsageError
+
+    if workers < 1:
+        raise UsageError(f"--workers {workers}", "must be at least 1")
+    partitions = archive.plan(inputs, partition_size)
+    manifest.prepare(out, inputs, partitions, partition_size, CODER_VERSION)
+    done = manifest.finished(out)
+    todo = [p for p in partitions if p.key not in done]
+    summary = RunSummary(CODER_VERSION, partitions=len(partitions), partitions_skipped=len(partitions) - len(todo))
+    started = time.perf_counter()
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=40)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout=10)
+        except OSError as exc:
+            raise UsageError(scheduler, f"no Dask scheduler answers there ({exc})") from None
+    try:
+        summary.scheduler = str(client.scheduler.address)
+        summary.workers = len(client.scheduler_info().get("workers", {}))
+        summary.dashboard = client.dashboard_link if _dashboard_served() else None
+        if on_start is not None:
+            on_start(summary, sum(p.count for p in todo))
+        futures = {client.submit(code_partition, p, str(out), CODER_VERSION, key=f"code-{p.key}", pure=False,
+                                 retries=0): p for p in todo}
+        for future in as_completed(futures):
+            partition = futures[future]
+            try:
+                record = future.result()
+            except Exception as exc:  # noqa: BLE001 - a failed partition is reported and skipped, not fatal
+                reason = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                summary.partitions_failed.append({"partition": partition.key, "input": partition.input,
+                                                  "first": str(partition.first), "reason": reason})
+                manifest.write_atomic(out / "failures" / f"{partition.key}.partition.json",
+                                      json.dumps({"partition": partition.key, "reason": reason}).encode())
+                if on_failure is not None:
+                    on_failure(partition.key, reason)
+                if on_partition is not None:
+                    on_partition(partition.count)
+                continue
+            summary.partitions_coded += 1
+            summary.documents += record["documents"]
+            summary.incidents += record["incidents"]
+            summary.bad_lines += record["bad_lines"]
+            if on_partition is not None:
+                on_partition(partition.count)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    summary.seconds = round(time.perf_counter() - started, 3)
+    manifest.write_atomic(out / "summary.json", json.dumps(summary.to_json(), indent=1).encode())
+    return summary
+
+
+def _dashboard_served() -> bool:
+    # Dask serves its dashboard only when bokeh is installed; otherwise the link would lead nowhere.
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
