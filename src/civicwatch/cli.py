@@ -685,6 +685,9 @@ def demo(
 
         coder = _run(Coder)
         coded = _run(lambda: process_documents(store, coder, coder_version=coder.version))
+        from civicwatch.store.events import connect
+
+        connected = _run(lambda: connect(store))  # before rating: ratings count events
         from civicwatch.demo import rate_demo
 
         rated = _run(lambda: rate_demo(store, examples))
@@ -703,6 +706,8 @@ def demo(
             by_type[kind] = by_type.get(kind, 0) + 1
     out.print(f"Coded {coded.documents} new documents; {len(incidents)} incidents in all: "
               + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])))
+    out.print(f"Connected them into {connected.new_events} events ({connected.joined} incidents reported "
+              "by more than one document).")
     out.print(f"Rated {rated.countries} countries as of {rated.as_of}: "
               + ", ".join(f"{r.country} {r.category} ({r.score})" for r in rated.latest))
     if serve_site:
@@ -750,12 +755,11 @@ def connect_cli(database: DatabaseOption = None, config: ConfigOption = None, js
     from civicwatch.store.events import connect
 
     settings = _settings(database, config)
-    with _store(settings) as store:
-        with Progress(TextColumn("connecting"), BarColumn(), MofNCompleteColumn(), console=err,
-                      disable=json_output) as bar:
-            task = bar.add_task("connecting", total=None)
-            report = _run(lambda: connect(store, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                          total=total)))
+    bar = Progress(TextColumn("connecting"), BarColumn(), MofNCompleteColumn(), console=err, disable=json_output)
+    with _store(settings) as store, bar:
+        task = bar.add_task("connecting", total=None)
+        report = _run(lambda: connect(store, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                      total=total)))
     summary = {"incidents": report.incidents, "new_events": report.new_events, "joined": report.joined}
     if json_output:
         out.print_json(data=summary)
