@@ -39,7 +39,7 @@ def test_an_edit_is_recorded_with_who_before_after_and_why(store: Store) -> None
     assert entry.before is not None and entry.after is not None
     assert (entry.before["country"], entry.after["country"]) == ("KZ", "KG")
     assert (entry.before["coded_by"], entry.after["coded_by"]) == ("machine", "person")
-    assert entry.changed() == ["coded_by", "country"]
+    assert entry.changed() == ["coded_by", "country", "review"]
 
 
 def test_history_is_per_item_and_oldest_first(store: Store) -> None:

@@ -156,6 +156,8 @@ class Incident:
     document_id: int | None = None
     coder_version: str | None = None
     coded_by: str = "machine"  # "machine" | "person"
+    review: str = "pending"  # "pending" | "accepted" | "rejected": a researcher's decision (review queue)
+    confidential: bool = False  # marked confidential itself (its document or source may be, too)
     event_id: int | None = None  # the event it reports, once ``civicwatch connect`` has seen it
 
     def to_json(self) -> dict[str, Any]:

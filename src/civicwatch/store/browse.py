@@ -33,6 +33,7 @@ from sqlalchemy import (
     cast,
     collate,
     distinct,
+    exists,
     false,
     func,
     literal,
@@ -50,6 +51,7 @@ from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
 from civicwatch.store.db import Store
 from civicwatch.store.schema import data_version, documents, incidents, sightings, sources
+from civicwatch.store.visibility import PUBLIC_VISIBILITY
 
 MAX_LIMIT = 200
 _CURSOR_CHARS = 512  # longer than any cursor we hand out
@@ -165,7 +167,7 @@ def document_page(
 ) -> tuple[list[Document], str | None]:
     """One page of documents, newest first (by id), without their raw payloads; and the next page's cursor."""
     _check_limit(limit)
-    conditions: list[ColumnElement[bool]] = [documents.c.is_digest.is_(False)]
+    conditions: list[ColumnElement[bool]] = [documents.c.is_digest.is_(False), public_document_rule()]
     if filters.lang:
         conditions.append(documents.c.lang == filters.lang)
     if filters.source_id is not None:
@@ -193,7 +195,7 @@ def public_document(store: Store, document_id: int) -> Document | None:
     if not 0 <= document_id <= _largest_id(store):
         return None
     with store._read() as connection:
-        query = select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == document_id)
+        query = select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == document_id, public_document_rule())
         row = connection.execute(query).first()
     return None if row is None else _public_document(row)
 
@@ -224,15 +226,41 @@ class IncidentFilters:
     sort: str = "date"
 
 
-PUBLIC_CODERS = ("machine", "person")
+PUBLIC_CODERS = ("machine", "person")  # kept for old callers; the public rule is ``public_incident()``
+PUBLISH_MODES = ("all", "reviewed")
+_publish_mode = ["all"]  # the operator's ``publish`` setting, set once at start-up (``set_publish_mode``)
 _INCIDENT_COLUMNS = [incidents.c[name] for name in (
     "id", "document_id", "country", "types", "rights", "targets", "persons", "organisations", "perpetrators",
     "date", "evidence", "evidence_start", "evidence_end", "confidence", "coder_version", "coded_by",
 )]
 
 
+def set_publish_mode(mode: str) -> None:
+    """Which incidents are public in this process: "all" (machine-coded ones too, marked so) or "reviewed"
+    (only those a person accepted, edited or made). Cached aggregates are dropped."""
+    if mode not in PUBLISH_MODES:
+        raise UsageError(f"publish = {mode!r}", "expected one of: " + ", ".join(PUBLISH_MODES))
+    _publish_mode[0] = mode
+    clear_cache()
+
+
+def public_incident() -> ColumnElement[bool]:
+    """THE public rule for incidents, for every public page, API route, feed, export and search.
+
+    One indexed column (``incidents.visibility``, kept current by ``store/visibility.py``): never a
+    rejected or confidential incident, nor one from a confidential document or source.
+    """
+    return incidents.c.visibility.in_(PUBLIC_VISIBILITY[_publish_mode[0]])
+
+
+def public_document_rule() -> ColumnElement[bool]:
+    """THE public rule for documents: not confidential, and not from a confidential source."""
+    confidential_source = exists().where(sources.c.id == documents.c.source_id, sources.c.confidential.is_(True))
+    return and_(documents.c.confidential.is_(False), ~confidential_source)
+
+
 def _public() -> ColumnElement[bool]:
-    return incidents.c.coded_by.in_(PUBLIC_CODERS)
+    return public_incident()
 
 
 def _incident(row: Row[Any]) -> Incident:
@@ -406,7 +434,7 @@ def incident_with_document(store: Store, incident_id: int) -> tuple[Incident, Do
             return None
         found = _incident(row)
         document = connection.execute(
-            select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == found.document_id)
+            select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == found.document_id, public_document_rule())
         ).first()
     return found, None if document is None else _public_document(document)
 
@@ -606,13 +634,17 @@ class PublicSource:
 def source_page(store: Store, *, cursor: str | None, limit: int) -> tuple[list[PublicSource], str | None]:
     """One page of sources, by name, with their public fields only; and the next page's cursor."""
     _check_limit(limit)
-    stored = select(func.count()).where(documents.c.source_id == sources.c.id).scalar_subquery()
+    stored = (
+        select(func.count())
+        .where(documents.c.source_id == sources.c.id, documents.c.confidential.is_(False))
+        .scalar_subquery()
+    )
     copies = select(func.count()).where(sightings.c.source_id == sources.c.id).scalar_subquery()
     name = sources.c.name if store.dialect == "sqlite" else collate(sources.c.name, "C")
     query = select(
         sources.c.id, sources.c.name, sources.c.kind, sources.c.location, sources.c.last_run_at,
         sources.c.last_ok_at, (stored + copies).label("item_count"),
-    )
+    ).where(sources.c.confidential.is_(False))
     if cursor:
         (after,) = decode_cursor(cursor, "sources", (str,))
         query = query.where(name > after)
@@ -630,12 +662,16 @@ def source_page(store: Store, *, cursor: str | None, limit: int) -> tuple[list[P
 def source_names(store: Store) -> dict[int, str]:
     """Every source's name by id (for labelling documents and the documents page's filter)."""
     with store._read() as connection:
-        return {int(row.id): str(row.name) for row in connection.execute(select(sources.c.id, sources.c.name))}
+        query = select(sources.c.id, sources.c.name).where(sources.c.confidential.is_(False))
+        return {int(row.id): str(row.name) for row in connection.execute(query)}
 
 
 def document_languages(store: Store) -> list[str]:
     """The language codes of stored documents, in code order (for the documents page's filter)."""
-    query = select(documents.c.lang).distinct().where(documents.c.lang.is_not(None)).order_by(documents.c.lang)
+    query = (
+        select(documents.c.lang).distinct().where(documents.c.lang.is_not(None), public_document_rule())
+        .order_by(documents.c.lang)
+    )
     with store._read() as connection:
         return [str(row[0]) for row in connection.execute(query)]
 
@@ -647,5 +683,25 @@ def documents_by_id(store: Store, ids: Iterable[int]) -> dict[int, Document]:
     if not wanted:
         return {}
     with store._read() as connection:
-        rows = connection.execute(select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id.in_(wanted))).all()
+        rows = connection.execute(
+            select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id.in_(wanted), public_document_rule())
+        ).all()
     return {int(row.id): _public_document(row) for row in rows}
+
+
+def public_search(store: Store, query: str, *, limit: int) -> list[tuple[Document, str]]:
+    """The public documents matching a web-search ``query``, best first, with highlighted snippets.
+
+    The full-text index ranks every document; confidential ones are dropped here (asking for a few
+    more than ``limit`` so that they do not leave the page short).
+    """
+    _check_limit(limit)
+    hits = store.search(query, limit=limit * 2 + 10)
+    if not hits:
+        return []
+    wanted = [doc.id for doc, _ in hits if doc.id is not None]
+    with store._read() as connection:
+        allowed = set(connection.execute(
+            select(documents.c.id).where(documents.c.id.in_(wanted), public_document_rule())
+        ).scalars())
+    return [(doc, snippet) for doc, snippet in hits if doc.id in allowed][:limit]

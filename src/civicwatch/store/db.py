@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from civicwatch.errors import SourceExistsError, StoreError, UsageError
 from civicwatch.model import INCIDENT_FIELDS, Document, Incident, Sighting, Source, SourceKind
-from civicwatch.store import audit, checks, engine, migrate
+from civicwatch.store import audit, checks, engine, migrate, visibility
 from civicwatch.store.schema import (
     codings,
     data_version,
@@ -517,6 +517,8 @@ class Store:
             if kept:
                 rows = [_incident_values(found, document_id, coder_version, "machine", now) for found in kept]
                 connection.execute(insert(incidents_table), rows)
+                # A confidential document's (or source's) new incidents are hidden from the first commit.
+                visibility.refresh(connection, document_ids=[document_id])
             coding = {"coder_version": coder_version, "coded_at": now, "incident_count": len(kept)}
             connection.execute(
                 _insert(self.dialect, codings)
@@ -579,8 +581,9 @@ class Store:
             connection.execute(
                 update(incidents_table)
                 .where(incidents_table.c.id == id)
-                .values(**values, coded_by="person", updated_at=_now())
+                .values(**values, coded_by="person", review="accepted", updated_at=_now())
             )
+            visibility.refresh(connection, incident_ids=[id])
             stored = connection.execute(select(incidents_table).where(incidents_table.c.id == id)).one()
             audit.record(
                 connection,
@@ -609,6 +612,8 @@ class Store:
             values = _incident_values(incident, document_id, incident.coder_version, "person", _now())
             statement = insert(incidents_table).values(values).returning(incidents_table.c.id)
             new_id = int(connection.execute(statement).scalar_one())
+            connection.execute(update(incidents_table).where(incidents_table.c.id == new_id).values(review="accepted"))
+            visibility.refresh(connection, incident_ids=[new_id])
             added = dataclasses.replace(incident, id=new_id, document_id=document_id, coded_by="person")
             audit.record(
                 connection,
@@ -718,6 +723,9 @@ def _audit_view(incident: Incident) -> dict[str, Any]:
 def _incident(row: Row[Any]) -> Incident:
     values = row._asdict()
     del values["created_at"], values["updated_at"]
+    values.pop("visibility", None)  # derived, for the public rule; not part of the incident
+    if "confidential" in values:
+        values["confidential"] = bool(values["confidential"])
     return Incident(**values)
 
 

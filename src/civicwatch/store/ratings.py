@@ -18,7 +18,7 @@ from civicwatch.errors import UsageError
 from civicwatch.rate.files import BaseRating
 from civicwatch.rate.method import CATEGORIES, Contribution, Rating, RatingEvent
 from civicwatch.store import audit
-from civicwatch.store.browse import PUBLIC_CODERS, _cached
+from civicwatch.store.browse import _cached, public_incident
 from civicwatch.store.db import Store
 from civicwatch.store.schema import incidents, rating_bases, rating_overrides, ratings
 
@@ -96,7 +96,7 @@ def events_to_rate(store: Store, countries: Iterable[str]) -> dict[str, list[Rat
                incidents.c.date, incidents.c.evidence]
     if event_column is not None:
         columns.append(event_column)
-    query = (select(*columns).where(incidents.c.coded_by.in_(PUBLIC_CODERS), incidents.c.country.in_(wanted))
+    query = (select(*columns).where(public_incident(), incidents.c.country.in_(wanted))
              .order_by(incidents.c.id))
     with store._read() as connection:
         for row in connection.execute(query):

@@ -106,6 +106,8 @@ sources = Table(
     Column("last_error", Text),
     Column("failures", Integer, nullable=False, server_default=text("0")),
     Column("next_due_at", UTCDateTime, index=True),
+    # Never shown to the public, nor anything from it (migration 0005; see ``incidents.visibility``).
+    Column("confidential", Boolean, nullable=False, server_default=text("false")),
     sqlite_autoincrement=True,  # never reuse the id of a removed source
 )
 
@@ -132,6 +134,7 @@ documents = Table(
     Column("raw", LargeBinary),  # the payload as fetched, zlib-compressed by the caller
     Column("raw_type", Text),
     Column("signature", LargeBinary),  # MinHash signature, for near-duplicate comparison
+    Column("confidential", Boolean, nullable=False, server_default=text("false")),  # field reports, by default
     Index("ix_documents_source_id_url", "source_id", "url"),
     sqlite_autoincrement=True,  # ids are cursors (``after_id``): never hand one out twice
 )
@@ -208,11 +211,19 @@ incidents = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # The event this incident reports (migration 0004); NULL until ``civicwatch connect`` has seen it.
     Column("event_id", Integer, ForeignKey("events.id", ondelete="SET NULL"), index=True),
+    # Review (migration 0005): the incident's own confidential mark, the review decision, and the
+    # visibility derived from those, coded_by and the document's and source's marks (``store/visibility.py``
+    # keeps it current): "machine" | "reviewed" | "hidden". The public rule tests this column alone.
+    Column("confidential", Boolean, nullable=False, server_default=text("false")),
+    Column("review", String(12), nullable=False, server_default=text("'pending'")),  # pending|accepted|rejected
+    Column("visibility", String(8), nullable=False, server_default=text("'machine'")),
     CheckConstraint("coded_by IN ('machine', 'person')", name="coded_by"),
     # A country's incidents in date order, and per-country counts from the index alone (migration 0003).
     Index("ix_incidents_country_date", "country", "date"),
     Index("ix_incidents_country_coded_by_types", "country", "coded_by", "types"),
     Index("ix_incidents_confidence", "confidence"),
+    Index("ix_incidents_country_visibility_types", "country", "visibility", "types"),
+    Index("ix_incidents_visibility_confidence", "visibility", "confidence"),  # the review queue
     sqlite_autoincrement=True,  # ids are cursors (``after_id``)
 )
 

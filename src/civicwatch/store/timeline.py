@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from civicwatch.errors import UsageError
-from civicwatch.store.browse import PUBLIC_CODERS, _cached
+from civicwatch.store.browse import _cached, public_incident
 from civicwatch.store.db import Store
 from civicwatch.store.schema import incidents
 
@@ -65,7 +65,7 @@ def monthly_counts(
         select(month, column.label("categories"), func.count().label("n"))
         .where(
             incidents.c.country == country.upper(),
-            incidents.c.coded_by.in_(PUBLIC_CODERS),
+            public_incident(),
             # "YYYY-MM" or longer: year-only and undated incidents cannot be placed in a month.
             incidents.c.date.like("____-__%"),
         )

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from civicwatch.errors import UsageError
 from civicwatch.store import audit
-from civicwatch.store.browse import PUBLIC_CODERS
+from civicwatch.store.browse import public_incident
 from civicwatch.store.db import Store
 from civicwatch.store.schema import documents, incidents, upr_assessments, upr_recommendations, upr_themes
 from civicwatch.upr.importer import Recommendation
@@ -189,7 +189,7 @@ def suggest_evidence(
                documents.c.title, documents.c.url)
         .join(documents, documents.c.id == incidents.c.document_id)
         .where(incidents.c.country == rec.country, incidents.c.date >= since,
-               incidents.c.coded_by.in_(PUBLIC_CODERS))
+               public_incident())
         .order_by(incidents.c.date.desc(), incidents.c.id.desc())
     )
     if "confidential" in incidents.c:

@@ -189,7 +189,7 @@ def search(
 ) -> Response:
     """Full-text search over documents, best first, with the matched words highlighted."""
     query = q.strip()
-    results = store.search(query, limit=SEARCH_LIMIT) if query else []
+    results = browse.public_search(store, query, limit=SEARCH_LIMIT) if query else []
     context = {"q": query, "results": results, "limit": SEARCH_LIMIT}
     return templates.TemplateResponse(request, "search.html", context)
 

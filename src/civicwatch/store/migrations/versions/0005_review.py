@@ -66,8 +66,30 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
 
+    # Confidentiality marks, and the review state. ``incidents.visibility`` is derived ("machine": not
+    # reviewed; "reviewed": accepted or made by a person; "hidden": rejected or confidential itself, or
+    # in a confidential document or source) and kept up to date by the store, so that the one public
+    # rule (``store/browse.py``) is a test on one indexed column rather than joins on every list.
+    for table in ("sources", "documents", "incidents"):
+        op.add_column(table, sa.Column("confidential", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("incidents", sa.Column("review", sa.String(12), nullable=False, server_default="pending"))
+    op.add_column("incidents", sa.Column("visibility", sa.String(8), nullable=False, server_default="machine"))
+    # Person-made or person-edited incidents count as reviewed (accepted) from the start.
+    op.execute("UPDATE incidents SET review = 'accepted', visibility = 'reviewed' WHERE coded_by = 'person'")
+    op.create_index("ix_incidents_country_visibility_types", "incidents", ["country", "visibility", "types"])
+    op.create_index("ix_incidents_visibility_confidence", "incidents", ["visibility", "confidence"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_visibility_confidence", "incidents")
+    op.drop_index("ix_incidents_country_visibility_types", "incidents")
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("visibility")
+        batch.drop_column("review")
+        batch.drop_column("confidential")
+    for table in ("documents", "sources"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("confidential")
     op.drop_table("users")
     if op.get_context().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
