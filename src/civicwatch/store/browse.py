@@ -499,6 +499,12 @@ def _elements(column: Any, dialect: str) -> FromClause:
     return function.table_valued("value", joins_implicitly=True).alias("element")
 
 
+def _event_count() -> ColumnElement[int]:
+    """Count events, not reports: incidents of one event count once; an incident not (yet) in an
+    event counts as an event of its own (its negated id never equals an event id)."""
+    return func.count(distinct(func.coalesce(incidents.c.event_id, -incidents.c.id)))
+
+
 def counts_by_type(store: Store, types: Sequence[str], *, country: str | None = None) -> dict[str, int]:
     """Public incidents of each of ``types`` (the codebook's ids), most first, zeros left out.
 
@@ -511,7 +517,7 @@ def counts_by_type(store: Store, types: Sequence[str], *, country: str | None = 
     def compute(connection: Connection) -> dict[str, int]:
         element = _elements(incidents.c.types, store.dialect)
         value = element.c.value
-        query = select(value, func.count().label("n")).select_from(incidents).where(_public()).group_by(value)
+        query = select(value, _event_count().label("n")).select_from(incidents).where(_public()).group_by(value)
         if code:
             query = query.where(incidents.c.country == code)
         return {str(row[0]): int(row.n) for row in connection.execute(query)}
@@ -526,7 +532,7 @@ def counts_by_country(store: Store) -> dict[str, int]:
     """Every country with public incidents and their number, most first (then by code); cached briefly."""
 
     def compute(connection: Connection) -> dict[str, int]:
-        count = func.count().label("n")
+        count = _event_count().label("n")
         query = (
             select(incidents.c.country, count).where(_public()).group_by(incidents.c.country)
             .order_by(count.desc(), incidents.c.country)
