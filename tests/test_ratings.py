@@ -6,9 +6,11 @@ PostgreSQL databases and the real coder's incidents.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import lxml.html
 import pytest
 
@@ -17,6 +19,7 @@ from civicwatch.rate.files import BaseRating, read_ratings_file
 from civicwatch.rate.method import RatingEvent, category_of, load_weights, rate
 from civicwatch.rate.run import rate_countries
 from civicwatch.store import Store, audit, ratings
+from civicwatch.store.users import add_user
 from support.server import LiveSite, add_reports
 
 W = load_weights()
@@ -161,6 +164,48 @@ def test_an_override_is_shown_as_such_and_recorded(store: Store) -> None:
         ("lift_override", "amina", {"override": "closed"}, {"override": None}),
     ]
     assert logged[0].reason == "mass arrests not yet coded"
+
+
+def _form_token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the form carries no CSRF token"
+    return found.group(1)
+
+
+def _log_in(client: httpx.Client, name: str) -> None:
+    token = _form_token(client.get("/login").text)
+    signed_in = client.post("/login", data={"name": name, "password": "correct horse battery",
+                                            "csrf_token": token, "next": "/"})
+    assert signed_in.status_code == 303, signed_in.text[:200]
+
+
+def test_a_researcher_overrides_the_category_from_the_web(site: LiveSite) -> None:
+    _rated(site.store)
+    add_user(site.store, "amina", "researcher", "correct horse battery")
+    add_user(site.store, "rustam", "viewer", "correct horse battery")
+    client = site.client
+
+    assert client.get("/countries/UZ/rating/override").headers["location"].startswith("/login")
+    with httpx.Client(base_url=site.url()) as viewer:
+        _log_in(viewer, "rustam")
+        assert viewer.get("/countries/UZ/rating/override").status_code == 403
+    _log_in(client, "amina")
+    form = client.get("/countries/UZ/rating/override")
+    assert form.status_code == 200 and "Record the override" in form.text
+    data = {"category": "closed", "reason": "mass arrests in May not yet coded"}
+
+    assert client.post("/countries/UZ/rating/override", data=data).status_code == 403  # no CSRF token
+    done = client.post("/countries/UZ/rating/override", data={**data, "csrf_token": _form_token(form.text)})
+
+    assert done.status_code == 303 and done.headers["location"].startswith("/countries/UZ")
+    page = lxml.html.fromstring(site.get("/countries/UZ").text)
+    assert page.xpath("string(//p[contains(@class, 'rating-category')]/strong)") == "Closed"
+    assert "set by a researcher (amina): mass arrests in May not yet coded" in page.xpath(
+        "string(//p[@class='override'])")
+    assert [e.actor for e in audit.history(site.store, "rating", "UZ")] == ["amina"]
+    refused = client.post("/countries/UZ/rating/override",
+                          data={"category": "shut", "reason": "x", "csrf_token": _form_token(form.text)})
+    assert refused.status_code == 400 and len(ratings.overrides(site.store, "UZ")) == 1
 
 
 def test_the_map_the_country_page_and_the_api_show_the_ratings(site: LiveSite) -> None:
