@@ -8,6 +8,8 @@ validation and ``Coder.code`` exactly as ``code_document`` calls it, so the inci
 from __future__ import annotations
 
 import json
+import os
+import resource
 import time
 import traceback
 from collections.abc import Callable
@@ -114,6 +116,8 @@ def code_partition(partition: Partition, out: str, coder_version: str) -> dict[s
         "bad_lines": len(failures),
         "seconds": round(time.perf_counter() - started, 3),
         "finished_at": time.time(),
+        "worker_pid": os.getpid(),
+        "worker_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # Linux: kB
     }
     (folder / "failures" / f"{partition.key}.partition.json").unlink(missing_ok=True)  # an earlier failure, now redone
     manifest.write_atomic(folder / "done" / f"{partition.key}.json", json.dumps(record).encode())
