@@ -664,10 +664,13 @@ def demo(
     examples: Annotated[Path, typer.Option(help="The sample corpus folder.")] = Path("examples"),
     serve_site: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the site afterwards.")] = True,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the site.")] = 8000,
+    ratings: Annotated[Path | None, typer.Option(
+        help="Base ratings to use instead of the sample's (e.g. the CIVICUS Monitor file).")] = None,
 ) -> None:
     """Load civicwatch's own sample corpus (fictional people), code it, show it, and serve the site.
 
     Example: [bold]civicwatch demo[/bold]  (then open http://127.0.0.1:8000)
+    Example: [bold]civicwatch demo --ratings ../shared/data/civicus_ratings/ratings.csv[/bold]
     """
     from civicwatch.demo import load_demo
 
@@ -690,7 +693,7 @@ def demo(
         connected = _run(lambda: connect(store))  # before rating: ratings count events
         from civicwatch.demo import rate_demo
 
-        rated = _run(lambda: rate_demo(store, examples))
+        rated = _run(lambda: rate_demo(store, examples, ratings))
         from civicwatch.demo import upr_demo
 
         _run(lambda: upr_demo(store, examples))

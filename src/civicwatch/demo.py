@@ -38,14 +38,15 @@ def load_demo(store: Store, settings: Settings, examples: Path) -> CollectSummar
     return collect(store, settings, source_names=names)
 
 
-def rate_demo(store: Store, examples: Path) -> RateSummary:
-    """Import the sample corpus's base ratings (``examples/ratings``, written for the demo) and rate."""
+def rate_demo(store: Store, examples: Path, ratings_file: Path | None = None) -> RateSummary:
+    """Import base ratings and rate: the sample corpus's (``examples/ratings``, fictional, written for the demo),
+    or ``ratings_file`` when the user passes one (e.g. the published CIVICUS Monitor file)."""
     from civicwatch.rate.files import read_ratings_file
     from civicwatch.rate.method import load_weights
     from civicwatch.rate.run import rate_countries
     from civicwatch.store.ratings import save_bases
 
-    path = examples / "ratings" / "base-ratings.csv"
+    path = ratings_file or examples / "ratings" / "base-ratings.csv"
     save_bases(store, read_ratings_file(path, load_weights()), source=path.name)
     return rate_countries(store)
 
