@@ -112,3 +112,15 @@ def test_a_researcher_splits_and_merges_by_hand_and_it_is_audited(store: Store) 
     assert [e.action for e in audit.history(store, "event", big)] == ["split", "merge"]
     with pytest.raises(UsageError, match="no such event"):
         stored.merge_events(store, [big, 999_999], actor="amina")
+
+
+def test_counts_count_events_not_reports(store: Store) -> None:
+    from civicwatch.store import browse
+
+    three_reports(store)
+    assert browse.counts_by_country(store) == {"UZ": 4}  # not connected yet: each report its own event
+
+    stored.connect(store)
+
+    assert browse.counts_by_country(store) == {"UZ": 2}
+    assert browse.counts_by_type(store, ["detention"], country="UZ") == {"detention": 2}

@@ -140,23 +140,32 @@ def _connect_batch(connection: Connection, batch: list[Incident], report: Connec
         connection.execute(update(incidents).where(incidents.c.id.in_(ids)).values(event_id=group.event_id))
 
 
-def event(store: Store, event_id: int) -> EventView | None:
-    """One event with every incident and its source document, or None."""
+def event(store: Store, event_id: int, *, public: bool = True) -> EventView | None:
+    """One event with every incident and its source document, or None.
+
+    ``public``: only incidents the public may see (``browse.public_incident``); an event with none is None.
+    """
+    from civicwatch.store import browse
+
     with store._read() as connection:
         row = connection.execute(select(events).where(events.c.id == event_id)).first()
         if row is None:
             return None
-        members = connection.execute(
-            select(*_incident_columns(), documents.c.title, documents.c.url, documents.c.published)
-            .join(documents, documents.c.id == incidents.c.document_id)
-            .where(incidents.c.event_id == event_id).order_by(incidents.c.id)
-        ).all()
+        query = (select(*_incident_columns(), documents.c.title, documents.c.url, documents.c.published)
+                 .join(documents, documents.c.id == incidents.c.document_id)
+                 .where(incidents.c.event_id == event_id).order_by(incidents.c.id))
+        if public:
+            query = query.where(browse.public_incident())
+        members = connection.execute(query).all()
+    if public and not members:
+        return None
     view = EventView(row.id, row.country, row.month, bool(row.locked), json.loads(row.signals))
     for member in members:
         incident = _joined_incident(member)
         view.incidents.append(incident)
+        url = browse.public_url(member.url) if public else member.url
         view.sources.append({"incident_id": incident.id, "document_id": incident.document_id,
-                             "title": member.title, "url": member.url, "published": member.published})
+                             "title": member.title, "url": url, "published": member.published})
     return view
 
 
@@ -216,8 +225,11 @@ def merge_events(store: Store, event_ids: list[int], *, actor: str, reason: str 
 
 
 def event_page(store: Store, *, country: str | None = None, after_id: int | None = None,
-               limit: int = 50) -> list[tuple[int, str, str | None, int]]:
-    """Events newest first as (id, country, month, number of incidents), keyset-paged by id."""
+               limit: int = 50, public: bool = True) -> list[tuple[int, str, str | None, int]]:
+    """Events newest first as (id, country, month, number of incidents), keyset-paged by id (``after_id``:
+    the last id of the page before). ``public``: counting only incidents the public may see."""
+    from civicwatch.store import browse
+
     query = (select(events.c.id, events.c.country, events.c.month, func.count(incidents.c.id).label("n"))
              .join(incidents, incidents.c.event_id == events.c.id)
              .group_by(events.c.id, events.c.country, events.c.month).order_by(events.c.id.desc()).limit(limit))
@@ -225,6 +237,8 @@ def event_page(store: Store, *, country: str | None = None, after_id: int | None
         query = query.where(events.c.country == country.upper())
     if after_id is not None:
         query = query.where(events.c.id < after_id)
+    if public:
+        query = query.where(browse.public_incident())
     with store._read() as connection:
         return [(int(r.id), str(r.country), r.month, int(r.n)) for r in connection.execute(query)]
 

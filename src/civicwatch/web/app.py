@@ -23,6 +23,7 @@ from civicwatch import __version__
 from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store
 from civicwatch.web import accounts, api, auth, downloads, feeds, pages
+from civicwatch.web import events as event_pages
 from civicwatch.web import ratings as rating_pages
 from civicwatch.web import upr as upr_pages
 from civicwatch.web.cache import PageCache
@@ -106,6 +107,7 @@ def create_app(
     app.include_router(feeds.router)
     app.include_router(downloads.router)  # before pages: /incidents/export.csv is not /incidents/{id}
     # ---- routers of connect, review and rate go here, before pages ----
+    app.include_router(event_pages.router)
     app.include_router(rating_pages.router)
     app.include_router(upr_pages.router)
     app.include_router(accounts.router)
