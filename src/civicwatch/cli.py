@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -1134,6 +1135,42 @@ def upr_evidence(
     if not events:
         err.print(f"No events match themes {', '.join(rec.themes) or '(none)'} since {rec.review_year}.")
 
+
+class BriefFormat(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+@app.command()
+def brief(
+    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code, e.g. UZ.")],
+    since: Annotated[str, typer.Option(help="Events from this day on (YYYY-MM-DD).")],
+    format: Annotated[BriefFormat, typer.Option("--format", help="md, html or pdf (needs chromium).")] = BriefFormat.md,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here (default: UZ-brief.md etc.).")] = None,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a country brief: rating and trend, key events, detained persons, restrictive laws, UPR status,
+    with numbered citations of the stored sources.
+
+    Example: [bold]civicwatch brief UZ --since 2024-01-01 --format pdf --out uzbekistan.pdf[/bold]
+    """
+    from civicwatch.publish import brief as briefs
+
+    settings = _settings(database, config)
+    with _store(settings) as store:
+        data = _run(lambda: briefs.gather(store, country, since))
+    target = out_file or Path(f"{data.country}-brief.{format.value}")
+    if format is BriefFormat.pdf:
+        _run(lambda: briefs.pdf(data, target))
+    else:
+        text = briefs.markdown(data) if format is BriefFormat.md else briefs.html(data)
+        partial = target.with_name(target.name + ".part")
+        _run(lambda: partial.write_text(text, encoding="utf-8"))
+        partial.replace(target)  # whole or not at all
+    out.print(f"Wrote the {data.name} brief ({data.event_count} events, {len(data.citations)} sources) to "
+              f"{escape(str(target))}.", highlight=False)
 
 # ---- bulk: archives on Dask ----
 
