@@ -137,3 +137,22 @@ def test_bulk_load_is_idempotent(coded: tuple[Path, Path, RunSummary], store: St
     assert (again.documents_added, again.incidents_added, again.documents_coded) == (0, 0, 0)
     assert again.documents_unchanged == first.documents_coded
     assert store.integrity_problems() == []
+
+
+def test_a_parquet_archive_codes_like_its_jsonl(coded: tuple[Path, Path, RunSummary], tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    plain, out, _ = coded
+    rows = [json.loads(line) for line in plain.read_bytes().splitlines()[:-1]]
+    table = pa.table({name: [row.get(name) for row in rows] for name in ("id", "text", "published", "lang")})
+    pq.write_table(table, tmp_path / "archive.parquet", row_group_size=17)  # partitions straddle row groups
+
+    summary = run([tmp_path / "archive.parquet"], tmp_path / "out", workers=1, partition_size=25)
+
+    def incidents(folder: Path) -> list[tuple[str, str, int]]:
+        table = pq.read_table(folder / "incidents")
+        return sorted(zip(table.column("document_id").to_pylist(), table.column("evidence").to_pylist(),
+                          table.column("evidence_start").to_pylist(), strict=True))
+
+    assert summary.documents == 132 and summary.bad_lines == 0
+    assert incidents(tmp_path / "out") == incidents(out)

@@ -1272,7 +1272,7 @@ def bulk_load(
             task = progress.add_task("loading", total=None)
             summary = _run(lambda: load(store, folder, batch=batch,
                                         on_documents=lambda n: progress.advance(task, n)))
-    out.print(json.dumps(dataclasses.asdict(summary)))
+    out.print_json(data=dataclasses.asdict(summary))
 
 
 

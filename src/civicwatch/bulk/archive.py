@@ -134,7 +134,18 @@ def read(partition: Partition) -> Iterator[tuple[str, bytes]]:
 def _read_parquet(partition: Partition, path: Path) -> Iterator[tuple[str, bytes]]:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path).slice(partition.first - 1, partition.count)
+    # Only the row groups this partition overlaps are read, so a large file is not read once per partition.
+    parquet = pq.ParquetFile(path)
+    start, skip = 0, 0
+    groups: list[int] = []
+    for index in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(index).num_rows
+        if start + rows > partition.first - 1 and start < partition.first - 1 + partition.count:
+            if not groups:
+                skip = partition.first - 1 - start
+            groups.append(index)
+        start += rows
+    table = parquet.read_row_groups(groups).slice(skip, partition.count)
     for index, row in enumerate(table.to_pylist()):
         clean = {key: value for key, value in row.items() if value is not None}
         yield f"{path}:row {partition.first + index}", json.dumps(clean, ensure_ascii=False, default=str).encode()
