@@ -251,3 +251,7 @@ def test_the_watchlist_page_api_and_feed(site: LiveSite) -> None:
     assert page.xpath("string(//table[@class='watchlist']//th[@scope='row'])").strip() == "Uzbekistan"
     assert feed.headers["content-type"].startswith("application/atom+xml")
     assert b"Uzbekistan: score" in feed.content
+    # The look-back is the reader's: May's detentions are all before the last month, so one month shows no fall.
+    assert site.get("/api/v1/watchlist", params={"months": 1}).json()["items"] == []
+    assert "over the last 1 months" in site.get("/watchlist", params={"months": 1}).text
+    assert site.get("/api/v1/watchlist", params={"months": 0}).status_code == 422

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from civicwatch.rate.method import CATEGORIES
 
 MONTHS = 6  # how far back a fall is measured
+MAX_MONTHS = 24  # the longest look-back a reader may ask for (``?months=``)
 FALL = 5  # points lost over MONTHS that put a country on the list without a band crossing
 
 

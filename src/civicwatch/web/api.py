@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civicwatch import __version__
 from civicwatch.model import Document, Incident
-from civicwatch.rate.watchlist import watchlist
+from civicwatch.rate.watchlist import MAX_MONTHS, MONTHS, watchlist
 from civicwatch.store import Store, browse, ratings, upr
 from civicwatch.store.browse import DocumentFilters, IncidentFilters, NamedCount, PublicSource
 from civicwatch.store.ratings import RatingSummary
@@ -415,9 +415,12 @@ def create_api(store: Store) -> FastAPI:
                              rating=rating_out(rated) if rated is not None else None)
 
     @api.get("/watchlist", response_model=WatchList, tags=["countries"])
-    def get_watchlist() -> WatchList:
-        """Countries whose score fell 5 points or more over 6 months, or that changed category in them."""
-        entries = watchlist(ratings.all_history(store))
+    def get_watchlist(
+        months: Annotated[int, Query(ge=1, le=MAX_MONTHS, description="look-back in months", examples=[6])] = MONTHS,
+    ) -> WatchList:
+        """Countries whose score fell 5 points or more over `months` (default 6) months, or that changed
+        category in them."""
+        entries = watchlist(ratings.all_history(store), months=months)
         return WatchList(items=[WatchOut(country=e.country, since=e.since, period=e.period, score_then=e.score_then,
                                          score_now=e.score_now, change=e.change, category_then=e.category_then,
                                          category_now=e.category_now, crossed=e.crossed) for e in entries])

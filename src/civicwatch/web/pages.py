@@ -18,6 +18,7 @@ from civicwatch.publish.charts import score_line, stacked_bars
 from civicwatch.publish.worldmap import COLOURS
 from civicwatch.rate.method import DESCRIPTIONS, load_weights
 from civicwatch.rate.watchlist import FALL as WATCH_FALL
+from civicwatch.rate.watchlist import MAX_MONTHS as WATCH_MAX_MONTHS
 from civicwatch.rate.watchlist import MONTHS as WATCH_MONTHS
 from civicwatch.rate.watchlist import watchlist
 from civicwatch.store import Store, browse, ratings
@@ -249,11 +250,14 @@ def organisations(request: Request, store: StoreDep, cursor: Cursor = None) -> R
 
 
 @router.get("/watchlist")
-def watchlist_page(request: Request, store: StoreDep) -> Response:
-    """Countries whose score fell fastest over the last months, or that changed category."""
-    entries = watchlist(ratings.all_history(store))
+def watchlist_page(
+    request: Request, store: StoreDep,
+    months: Annotated[int, Query(ge=1, le=WATCH_MAX_MONTHS)] = WATCH_MONTHS,
+) -> Response:
+    """Countries whose score fell fastest over the last ``months`` months, or that changed category."""
+    entries = watchlist(ratings.all_history(store), months=months)
     return templates.TemplateResponse(request, "watchlist.html",
-                                      {"entries": entries, "months": WATCH_MONTHS, "fall": WATCH_FALL})
+                                      {"entries": entries, "months": months, "fall": WATCH_FALL})
 
 
 @router.get("/about")
