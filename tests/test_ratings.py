@@ -255,3 +255,4 @@ def test_the_watchlist_page_api_and_feed(site: LiveSite) -> None:
     assert site.get("/api/v1/watchlist", params={"months": 1}).json()["items"] == []
     assert "over the last 1 months" in site.get("/watchlist", params={"months": 1}).text
     assert site.get("/api/v1/watchlist", params={"months": 0}).status_code == 422
+    assert b"Uzbekistan" not in site.get("/feeds/watchlist.atom", params={"months": 1}).content

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from civicwatch.model import Document, Incident
 from civicwatch.publish.atom import MEDIA_TYPE, FeedEntry, atom_feed
-from civicwatch.rate.watchlist import watchlist
+from civicwatch.rate.watchlist import MAX_MONTHS, MONTHS, watchlist
 from civicwatch.store import Store, browse, ratings
 from civicwatch.store.browse import IncidentFilters
 from civicwatch.web.params import filter_params, incident_filters
@@ -83,13 +83,15 @@ def incidents_feed(
 
 
 @router.get("/feeds/watchlist.atom")
-def watchlist_feed(request: Request) -> Response:
-    """The watchlist as Atom: one entry per country on it, updated with each month's rating."""
+def watchlist_feed(
+    request: Request, months: Annotated[int, Query(ge=1, le=MAX_MONTHS)] = MONTHS
+) -> Response:
+    """The watchlist (look-back ``months``) as Atom: one entry per country on it, updated with each month's rating."""
     store: Store = request.app.state.store
     base = str(request.base_url).rstrip("/")
     current = ratings.current_ratings(store)
     entries = []
-    for entry in watchlist(ratings.all_history(store)):
+    for entry in watchlist(ratings.all_history(store), months=months):
         rated = current.get(entry.country)
         updated = datetime.fromisoformat(rated.as_of).replace(tzinfo=UTC) if rated else datetime.now(UTC)
         crossed = f", now {entry.category_now} (was {entry.category_then})" if entry.crossed else ""
