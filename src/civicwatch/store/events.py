@@ -36,6 +36,7 @@ class ConnectReport:
     incidents: int = 0
     new_events: int = 0
     joined: int = 0  # incidents that joined an event holding another incident
+    links: int = 0  # names linked to the registry of persons and organisations
 
 
 @dataclass
@@ -112,6 +113,9 @@ def _joined_incident(row: Any) -> Incident:
 
 
 def _connect_batch(connection: Connection, batch: list[Incident], report: ConnectReport) -> None:
+    from civicwatch.store.cases import register_batch
+
+    report.links += register_batch(connection, batch, connection.dialect.name)
     existing = _existing_groups(connection, batch)
     known = {id(g) for g in existing}
     before = {g.event_id: len(g.members) for g in existing}

@@ -1,0 +1,228 @@
+"""The registry of persons and organisations, and their cases: who was detained, charged, sentenced, released.
+
+``register_batch`` runs inside ``connect``'s transaction on the incidents it connects: every name in
+an incident's ``persons`` / ``organisations`` is matched to the registry (an alias with the same
+folded key, else a fuzzy match among the same country's entries, ``connect.entities``) or added to it,
+and linked to the incident. A person's case is the timeline of their incidents' steps, each with
+its source; the current status follows from the latest step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from rapidfuzz import process
+from sqlalchemy import Connection, Text, insert, select, type_coerce
+from sqlalchemy.dialects import postgresql, sqlite
+
+from civicwatch.connect.entities import keys_match
+from civicwatch.connect.transliterate import name_key
+from civicwatch.model import Incident
+from civicwatch.store.db import Store
+from civicwatch.store.schema import (
+    documents,
+    incidents,
+    organisation_aliases,
+    organisation_incidents,
+    organisations,
+    person_aliases,
+    person_incidents,
+    persons,
+)
+
+Kind = Literal["persons", "organisations"]
+# The step of a case an incident type stands for, and the status a latest step leaves a person in.
+STEPS = {"detention": "detained", "prosecution": "charged", "imprisonment": "sentenced", "release": "released"}
+STATUS_AFTER = {"detained": "detained", "charged": "detained", "sentenced": "imprisoned", "released": "released"}
+ROLE_TARGETS = ("journalist", "blogger", "hrd", "lawyer", "activist", "opposition", "cso", "union", "religious")
+_TABLES = {
+    "persons": (persons, person_aliases, person_incidents, "person_id"),
+    "organisations": (organisations, organisation_aliases, organisation_incidents, "organisation_id"),
+}
+
+
+@dataclass
+class Step:
+    """One step of a case: what happened (detained, charged, sentenced, released), when, and the source."""
+
+    step: str
+    date: str | None
+    incident_id: int
+    document_id: int
+    title: str | None
+    url: str | None
+
+
+@dataclass
+class Case:
+    """A person or organisation in the registry, with their timeline and current status."""
+
+    id: int
+    kind: Kind
+    name: str
+    aliases: list[str]
+    roles: list[str]
+    countries: list[str]
+    confidential: bool
+    steps: list[Step] = field(default_factory=list)
+    status: str = "unknown"
+
+    @property
+    def date(self) -> str | None:
+        """The date of the latest step (for lists)."""
+        return self.steps[-1].date if self.steps else None
+
+    @property
+    def latest_step(self) -> Step | None:
+        """The latest step, or None."""
+        return self.steps[-1] if self.steps else None
+
+
+def case_status(steps: Iterable[Step]) -> str:
+    """The current status a timeline (oldest first) leaves a person in: detained, imprisoned, released or unknown.
+
+    >>> case_status([Step("detained", "2026-03-04", 1, 1, None, None), Step("sentenced", "2026-06", 2, 2, None, None)])
+    'imprisoned'
+    """
+    status = "unknown"
+    for step in steps:
+        status = STATUS_AFTER.get(step.step, status)
+    return status
+
+
+def _insert_ignore(dialect: str, table: Any) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+class _Registry:
+    """The aliases of one kind, loaded once per batch (all countries: a person is reported from several)."""
+
+    def __init__(self, connection: Connection, kind: Kind) -> None:
+        self.connection, self.kind = connection, kind
+        table, aliases, _, fk = _TABLES[kind]
+        rows = connection.execute(select(aliases.c[fk], aliases.c.key, aliases.c.alias, table.c.countries)
+                                  .join(table, table.c.id == aliases.c[fk])).all()
+        self.by_key: dict[str, int] = {}
+        self.by_country: dict[str, dict[str, int]] = {}
+        self.aliases: set[tuple[int, str]] = set()
+        for entity_id, key, alias, entity_countries in rows:
+            self._remember(int(entity_id), key, alias, entity_countries)
+
+    def _remember(self, entity_id: int, key: str, alias: str, countries: list[str]) -> None:
+        self.by_key.setdefault(key, entity_id)
+        self.aliases.add((entity_id, alias))
+        for country in countries:
+            self.by_country.setdefault(country, {})[key] = entity_id
+
+    def find(self, key: str, country: str) -> int | None:
+        """The entity with this key, else the best fuzzy match among the country's entries."""
+        if key in self.by_key:
+            return self.by_key[key]
+        keys = self.by_country.get(country, {})
+        for candidate, _, _ in process.extract(key, list(keys), limit=5):
+            if keys_match(key, candidate):
+                return keys[candidate]
+        return None
+
+    def add(self, name: str, key: str, country: str, roles: list[str], now: datetime) -> int:
+        table, aliases, _, fk = _TABLES[self.kind]
+        entity_id = int(self.connection.execute(
+            insert(table).values(name=name, roles=roles, countries=[country], confidential=False, created_at=now)
+            .returning(table.c.id)).scalar_one())
+        self.connection.execute(insert(aliases).values({fk: entity_id, "alias": name, "key": key}))
+        self._remember(entity_id, key, name, [country])
+        return entity_id
+
+    def alias(self, entity_id: int, name: str, key: str, country: str) -> None:
+        if (entity_id, name) in self.aliases:
+            return
+        _, aliases, _, fk = _TABLES[self.kind]
+        self.connection.execute(insert(aliases).values({fk: entity_id, "alias": name, "key": key}))
+        self._remember(entity_id, key, name, [country])
+
+
+def register_batch(connection: Connection, batch: list[Incident], dialect: str) -> int:
+    """Match or add every named person and organisation of ``batch`` and link them; return links made."""
+    now = datetime.now(UTC)
+    links = 0
+    kinds: tuple[Kind, ...] = ("persons", "organisations")
+    for kind in kinds:
+        registry = _Registry(connection, kind)
+        _, _, link_table, fk = _TABLES[kind]
+        rows = []
+        for incident in batch:
+            roles = [t for t in incident.targets if t in ROLE_TARGETS] if kind == "persons" else []
+            for name in getattr(incident, kind):
+                key = name_key(name)
+                if not key:
+                    continue
+                found = registry.find(key, incident.country)
+                if found is None:
+                    found = registry.add(name, key, incident.country, roles, now)
+                else:
+                    registry.alias(found, name, key, incident.country)
+                rows.append({fk: found, "incident_id": incident.id})
+        if rows:
+            connection.execute(_insert_ignore(dialect, link_table), rows)
+            links += len(rows)
+    return links
+
+
+def case(store: Store, entity_id: int, kind: Kind = "persons", *, public: bool = True) -> Case | None:
+    """A person's (or organisation's) case with its timeline, or None (also for a confidential one when public)."""
+    from civicwatch.store import browse
+
+    table, aliases, link_table, fk = _TABLES[kind]
+    with store._read() as connection:
+        row = connection.execute(select(table).where(table.c.id == entity_id)).first()
+        if row is None or (public and row.confidential):
+            return None
+        names = [r[0] for r in connection.execute(select(aliases.c.alias).where(aliases.c[fk] == entity_id)
+                                                  .order_by(aliases.c.alias))]
+        query = (select(incidents.c.id, incidents.c.types, incidents.c.date, incidents.c.document_id,
+                        documents.c.title, documents.c.url)
+                 .join(link_table, link_table.c.incident_id == incidents.c.id)
+                 .join(documents, documents.c.id == incidents.c.document_id)
+                 .where(link_table.c[fk] == entity_id))
+        if public:
+            query = query.where(browse.public_incident())
+        members = connection.execute(query).all()
+    found = Case(int(row.id), kind, row.name, names, list(row.roles), list(row.countries), bool(row.confidential))
+    for m in members:
+        url = browse.public_url(m.url) if public else m.url
+        for kind_of in m.types:
+            if kind_of in STEPS:
+                found.steps.append(Step(STEPS[kind_of], m.date, int(m.id), int(m.document_id), m.title, url))
+    order = list(STEPS.values())
+    found.steps.sort(key=lambda s: (s.date or "9999", order.index(s.step), s.incident_id))
+    found.status = case_status(found.steps)
+    return found
+
+
+def registry_page(store: Store, kind: Kind = "persons", *, country: str | None = None, after_id: int | None = None,
+                  limit: int = 50) -> list[tuple[int, str, list[str], list[str]]]:
+    """Registry entries by id as (id, name, roles, countries); confidential ones left out."""
+    table = _TABLES[kind][0]
+    query = (select(table.c.id, table.c.name, table.c.roles, table.c.countries)
+             .where(table.c.confidential.is_(False)).order_by(table.c.id).limit(limit))
+    if after_id is not None:
+        query = query.where(table.c.id > after_id)
+    if country:
+        # The JSON text of the list, not the list type (which would JSON-encode the pattern too).
+        query = query.where(type_coerce(table.c.countries, Text).like(f'%"{country.upper()}"%'))
+    with store._read() as connection:
+        return [(int(r.id), str(r.name), list(r.roles), list(r.countries)) for r in connection.execute(query)]
+
+
+def detained_or_imprisoned(store: Store, country: str) -> list[Case]:
+    """Persons of ``country`` whose case leaves them detained or imprisoned now, each with its steps and sources."""
+    found = []
+    for entity_id, *_ in registry_page(store, "persons", country=country, limit=100_000):
+        person = case(store, entity_id)
+        if person is not None and person.status in ("detained", "imprisoned"):
+            found.append(person)
+    return sorted(found, key=lambda c: c.name)
