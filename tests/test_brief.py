@@ -12,6 +12,7 @@ from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
 from civicwatch.publish import brief
 from civicwatch.store import Store
+from civicwatch.store.events import connect
 from civicwatch.store.upr import assess, import_recommendations, recommendations
 from civicwatch.upr.importer import read
 from civicwatch.upr.tagging import tagger
@@ -38,6 +39,7 @@ def _country(store: Store) -> None:
     import_recommendations(store, read(path), source_file=path.name, themes=tagger().themes)
     forced = recommendations(store, "UZ", theme="forced_labour")[0]
     assess(store, forced.id, status="partially", evidence="ILO monitoring 2025", actor="amina")
+    connect(store)  # events and the persons' registry, as civicwatch process does
 
 
 def test_the_markdown_brief_cites_its_sources_by_number(store: Store) -> None:

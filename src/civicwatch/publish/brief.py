@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,6 +108,8 @@ def gather(store: Store, country: str, since: str) -> Brief:
     citations: dict[int, Citation] = {}
 
     def cite(document_id: int | None) -> tuple[int, ...]:
+        if document_id is not None and document_id not in documents:
+            documents.update(browse.documents_by_id(store, [document_id]))  # a registry step's older source
         if document_id is None or document_id not in documents:
             return ()
         if document_id not in citations:
@@ -134,7 +137,7 @@ def gather(store: Store, country: str, since: str) -> Brief:
         if chosen:
             by_type[kind] = chosen
     laws = [e for e in events if set(e.types) & set(LAW_TYPES)]
-    detained, detained_source = _detained(store, code, events)
+    detained, detained_source = _detained(store, code, events, cite)
     recs = upr.recommendations(store, code)
     upr_by_theme: dict[str, list[upr.StoredRecommendation]] = defaultdict(list)
     for rec in recs:
@@ -154,8 +157,11 @@ def gather(store: Store, country: str, since: str) -> Brief:
     )
 
 
-def _detained(store: Store, code: str, events: list[BriefEvent]) -> tuple[list[dict[str, Any]], str]:
-    """Persons detained or imprisoned: the connect team's registry when it is there, else the events' names."""
+def _detained(
+    store: Store, code: str, events: list[BriefEvent], cite: Callable[[int | None], tuple[int, ...]]
+) -> tuple[list[dict[str, Any]], str]:
+    """Persons detained or imprisoned now: the registry's cases (``store/cases.py``) when it is there, else the
+    names in the period's detention and imprisonment events without a later release."""
     try:
         cases = importlib.import_module("civicwatch.store.cases")
     except ModuleNotFoundError:
@@ -163,9 +169,12 @@ def _detained(store: Store, code: str, events: list[BriefEvent]) -> tuple[list[d
     if cases is not None and hasattr(cases, "detained_or_imprisoned"):
         rows = []
         for person in cases.detained_or_imprisoned(store, code):
-            rows.append({"name": getattr(person, "name", str(person)),
-                         "status": str(getattr(person, "status", getattr(person, "latest_step", ""))),
-                         "date": getattr(person, "date", None), "citations": ()})
+            steps = list(person.steps)
+            last = steps[-1] if steps else None
+            numbers = sorted({n for s in steps for n in cite(s.document_id)})
+            step = "" if last is None or last.step == person.status else f", after: {last.step}"
+            rows.append({"name": person.name, "status": person.status + step, "date": last.date if last else None,
+                         "citations": tuple(numbers)})
         return rows, "registry"
     latest: dict[str, dict[str, Any]] = {}
     for e in events:  # oldest first: the newest step wins
