@@ -548,6 +548,7 @@ def serve(
             page_cache_bytes=settings.page_cache_mb * 2**20,
             secret_key=load_secret(settings.data_dir, settings.secret_key),
             trust_proxy=settings.trust_proxy,
+            publish=settings.publish,
         )
         # proxy_headers: uvicorn would otherwise believe X-Forwarded-Proto from 127.0.0.1 whatever trust_proxy says.
         uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=settings.trust_proxy)
@@ -556,6 +557,7 @@ def serve(
         os.environ["CIVICWATCH_PAGE_CACHE_MB"] = str(settings.page_cache_mb)
         os.environ["CIVICWATCH_DATA_DIR"] = settings.data_dir  # the workers share one session secret
         os.environ["CIVICWATCH_TRUST_PROXY"] = str(settings.trust_proxy)
+        os.environ["CIVICWATCH_PUBLISH"] = settings.publish
         uvicorn.run("civicwatch.web.app:app_from_environment", factory=True, workers=workers, host=host,
                     port=port, log_level="warning", proxy_headers=settings.trust_proxy)
 
@@ -593,7 +595,10 @@ def export(
     for name, value in given.items():
         if value is not None and not re.fullmatch(PATTERNS[name], value):
             _usage_error(value, f"not a valid --{name.replace('date_', '').replace('_', '-')} value")
+    from civicwatch.store.browse import set_publish_mode
+
     settings = _settings(database, config)
+    _run(lambda: set_publish_mode(settings.publish))  # the export holds what the site shows, no more
     filters = _run(lambda: IncidentFilters(country=country, type=type, right=right, target=target,
                                            perpetrator=perpetrator, date_from=date_from, date_to=date_to, q=query))
     with _store(settings) as store:
