@@ -46,3 +46,16 @@ def test_a_release_ends_the_detention(store: Store) -> None:
     assert cases.detained_or_imprisoned(store, "UZ") == []
     (rustam, *_), = cases.registry_page(store)
     assert cases.case(store, rustam).status == "released"  # type: ignore[union-attr]
+
+
+def test_a_confidential_person_is_hidden_from_the_public(store: Store) -> None:
+    three_reports(store)
+    stored.connect(store)
+    dilnoza = next(i for i, name, _, _ in cases.registry_page(store) if name == "Dilnoza Eshonkulova")
+
+    cases.set_confidential(store, dilnoza, True, actor="amina", reason="family asked")
+
+    assert cases.case(store, dilnoza) is None
+    assert cases.case(store, dilnoza, public=False) is not None
+    assert "Dilnoza Eshonkulova" not in [name for _, name, _, _ in cases.registry_page(store)]
+    assert [c.name for c in cases.detained_or_imprisoned(store, "UZ")] == ["Rustam Qodirov"]

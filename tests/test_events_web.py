@@ -71,3 +71,22 @@ def test_a_researcher_splits_an_incident_off_with_the_form(site: LiveSite) -> No
     assert len(stored.event(site.store, big).incidents) == 2  # type: ignore[union-attr]
     assert [(e.actor, e.action, e.reason) for e in audit.history(site.store, "event", big)] == [
         ("amina", "split", "another day")]
+
+
+def test_a_case_page_shows_the_timeline_and_the_detained_list(site: LiveSite) -> None:
+    from civicwatch.store import cases
+
+    connected(site)
+    dilnoza = next(i for i, name, _, _ in cases.registry_page(site.store) if name == "Dilnoza Eshonkulova")
+
+    page = site.get(f"/persons/{dilnoza}")
+    held = site.get("/countries/UZ/detained")
+    api = site.get("/api/v1/countries/UZ/detained").json()
+
+    assert page.status_code == 200 and "detained" in page.text and "Дилноза Эшонкулова" in page.text
+    assert page.text.count('href="/documents/') == 3  # a source for every step
+    assert held.status_code == 200 and f'href="/persons/{dilnoza}"' in held.text
+    assert [p["name"] for p in api["items"]] == ["Dilnoza Eshonkulova", "Rustam Qodirov"]
+    assert site.get(f"/api/v1/persons/{dilnoza}").json()["status"] == "detained"
+    assert site.get("/persons/999999").status_code == 404
+    assert site.get("/api/v1/countries/ZZ/detained").status_code == 404

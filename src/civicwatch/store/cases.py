@@ -226,3 +226,21 @@ def detained_or_imprisoned(store: Store, country: str) -> list[Case]:
         if person is not None and person.status in ("detained", "imprisoned"):
             found.append(person)
     return sorted(found, key=lambda c: c.name)
+
+
+def set_confidential(store: Store, entity_id: int, confidential: bool, *, kind: Kind = "persons", actor: str,
+                     reason: str | None = None) -> None:
+    """Mark a registry entry confidential (hidden from every public page and API route) or not; audited."""
+    from sqlalchemy import update
+
+    from civicwatch.errors import UsageError
+    from civicwatch.store import audit
+
+    table = _TABLES[kind][0]
+    with store._write() as connection:
+        before = connection.execute(select(table.c.confidential).where(table.c.id == entity_id)).scalar()
+        if before is None:
+            raise UsageError(str(entity_id), f"no such {kind[:-1]}")
+        connection.execute(update(table).where(table.c.id == entity_id).values(confidential=confidential))
+        audit.record(connection, actor=actor, item_kind=kind[:-1], item_id=entity_id, action="confidential",
+                     before={"confidential": bool(before)}, after={"confidential": confidential}, reason=reason)

@@ -490,7 +490,9 @@ def create_api(store: Store) -> FastAPI:
         following = str(rows[limit - 1].id) if len(rows) > limit else None
         return UprList(items=[upr_out(r) for r in rows[:limit]], next=following)
 
+    from civicwatch.web.cases import add_case_routes  # connect's routes: cases and the detained
     from civicwatch.web.events import add_event_routes  # connect's routes: /events, /events/{id}
 
     add_event_routes(api, store)
+    add_case_routes(api, store)
     return api
