@@ -21,8 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicwatch import __version__
 from civicwatch.errors import StoreError, UsageError
-from civicwatch.store import Store
-from civicwatch.web import accounts, api, auth, downloads, feeds, pages
+from civicwatch.store import Store, browse
+from civicwatch.web import accounts, api, auth, downloads, feeds, pages, review
+from civicwatch.web import cases as case_pages
 from civicwatch.web import cases as case_pages
 from civicwatch.web import events as event_pages
 from civicwatch.web import ratings as rating_pages
@@ -73,6 +74,7 @@ def create_app(
     page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES,
     secret_key: str | None = None,
     trust_proxy: bool = False,
+    publish: str = "all",
 ) -> FastAPI:
     """The civicwatch web site, API and feeds over the database at ``database_url``.
 
@@ -81,8 +83,10 @@ def create_app(
     Anonymous GET responses are kept in memory, up to ``page_cache_bytes``, until the data
     changes (``web/cache.py``); 0 renders every request. Session cookies are signed with ``secret_key``
     (``auth.load_secret``; None: a random key for this process only, so sessions end with it);
-    ``trust_proxy`` believes X-Forwarded-Proto for the cookies' Secure flag.
+    ``trust_proxy`` believes X-Forwarded-Proto for the cookies' Secure flag. ``publish`` is "all"
+    (machine-coded incidents are public, marked so) or "reviewed" (only accepted or person-made ones).
     """
+    browse.set_publish_mode(publish)
     store = Store(database_url)
 
     @asynccontextmanager
@@ -110,9 +114,11 @@ def create_app(
     # ---- routers of connect, review and rate go here, before pages ----
     app.include_router(event_pages.router)
     app.include_router(case_pages.router)
+    app.include_router(case_pages.router)
     app.include_router(rating_pages.router)
     app.include_router(upr_pages.router)
     app.include_router(accounts.router)
+    app.include_router(review.router)
     app.include_router(pages.router)
     _add_error_pages(app)
     return app
@@ -177,4 +183,5 @@ def app_from_environment() -> FastAPI:
         page_cache_bytes=settings.page_cache_mb * 2**20,
         secret_key=auth.load_secret(settings.data_dir, settings.secret_key),
         trust_proxy=settings.trust_proxy,
+        publish=settings.publish,
     )
