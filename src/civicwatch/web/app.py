@@ -24,7 +24,6 @@ from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store, browse
 from civicwatch.web import accounts, api, auth, downloads, feeds, pages, review
 from civicwatch.web import cases as case_pages
-from civicwatch.web import cases as case_pages
 from civicwatch.web import events as event_pages
 from civicwatch.web import ratings as rating_pages
 from civicwatch.web import upr as upr_pages
@@ -113,7 +112,6 @@ def create_app(
     app.include_router(downloads.router)  # before pages: /incidents/export.csv is not /incidents/{id}
     # ---- routers of connect, review and rate go here, before pages ----
     app.include_router(event_pages.router)
-    app.include_router(case_pages.router)
     app.include_router(case_pages.router)
     app.include_router(rating_pages.router)
     app.include_router(upr_pages.router)
