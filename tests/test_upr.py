@@ -14,7 +14,9 @@ from civicwatch.store.upr import assess, import_recommendations, recommendations
 from civicwatch.upr.importer import read
 from civicwatch.upr.tagging import tagger
 
-LABELS = Path(__file__).parent / "fixtures" / "upr_theme_labels.csv"
+FIXTURES = Path(__file__).parent / "fixtures"
+# (labels file, the shared data file its line numbers point into)
+SAMPLES = [("upr_theme_labels.csv", "central_asia.csv"), ("upr_theme_labels_world.csv", "upr_info_sessions01-20.csv")]
 HEADER = "state_under_review,recommendation,recommending_state,response,session\n"
 FLOOR = 0.85
 
@@ -25,9 +27,10 @@ def _write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-def test_theme_tagging_meets_the_floor_on_hand_labelled_recommendations(shared: Path) -> None:
-    rows = list(csv.DictReader((shared / "data/upr_recommendations/central_asia.csv").open(encoding="utf-8")))
-    lines = [line for line in LABELS.read_text().splitlines() if not line.startswith("#")][1:]  # no header
+@pytest.mark.parametrize(("labels", "data"), SAMPLES)
+def test_theme_tagging_meets_the_floor_on_hand_labelled_recommendations(shared: Path, labels: str, data: str) -> None:
+    rows = list(csv.DictReader((shared / "data/upr_recommendations" / data).open(encoding="utf-8")))
+    lines = [line for line in (FIXTURES / labels).read_text().splitlines() if not line.startswith("#")][1:]
     tp = fp = fn = 0
     for line in lines:
         number, themes = line.split(",", 1)

@@ -1051,10 +1051,10 @@ def upr_import(
     from civicwatch.upr.tagging import tagger
 
     settings = _settings(database, config)
-    rows = _run(lambda: list(read(file)))  # every line checked before anything is stored
-    themes = tagger()
     with _store(settings) as store, Progress(BarColumn(), MofNCompleteColumn(), console=err,
                                              transient=True) as progress:
+        rows = _run(lambda: list(read(file)))  # every line checked before anything is stored
+        themes = tagger()
         task = progress.add_task("importing", total=len(rows))
         added, skipped = _run(lambda: import_recommendations(
             store, rows, source_file=file.name, themes=themes.themes,
