@@ -30,12 +30,19 @@ def keys_match(a: str, b: str) -> bool:
     if a == b:
         return True
     wa, wb = a.split(), b.split()
+    initials_a, initials_b = [w for w in wa if len(w) == 1], [w for w in wb if len(w) == 1]
+    if initials_a or initials_b:
+        # "D. Eshonkulova": the initials must start words of the other name, the rest must match.
+        if any(not any(w.startswith(i) for w in wb) for i in initials_a) or any(
+                not any(w.startswith(i) for w in wa) for i in initials_b):
+            return False
+        wa, wb = [w for w in wa if len(w) > 1] or wa, [w for w in wb if len(w) > 1] or wb
     if len(wa) == 1 or len(wb) == 1:
         # A surname alone matches a full name that has a word like it.
         single, other = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
         return any(_word_match(single, word) for word in other)
     # Word order differs between sources ("Eshonkulova Dilnoza" / "Dilnoza Eshonkulova").
-    return fuzz.token_sort_ratio(a, b) >= NAME_THRESHOLD
+    return fuzz.token_sort_ratio(" ".join(wa), " ".join(wb)) >= NAME_THRESHOLD
 
 
 def names_match(a: str, b: str) -> bool:

@@ -8,7 +8,8 @@ incidents. Two incidents from different documents are the same event when
 - their dates fall within ``WINDOW_DAYS`` of each other, each date read as the span its precision
   gives (2024-03 is the whole of March), and
 - they name a person or organisation in common after name matching (``entities``), or their
-  evidence is similar (``EVIDENCE_THRESHOLD``).
+  evidence is similar (``EVIDENCE_THRESHOLD``); but two incidents that both name someone and
+  share nobody are never merged, however alike their wording.
 
 Every merge keeps the signals that matched, so a page can say why two reports are one event.
 """
@@ -144,6 +145,8 @@ def compare(a: Candidate, b: Candidate) -> Match | None:
     names = tuple(sorted({k for k in a.name_keys for o in b.name_keys if keys_match(k, o)}))
     if names:
         signals.append("names")
+    elif a.name_keys and b.name_keys:
+        return None  # both name someone and nobody in common: two happenings, however alike the wording
     similarity = fuzz.token_set_ratio(a.evidence, b.evidence) / 100 if a.evidence and b.evidence else 0.0
     if similarity >= EVIDENCE_THRESHOLD:
         signals.append("evidence")
