@@ -107,3 +107,20 @@ def test_an_assessment_is_audited_and_events_since_the_review_are_suggested(stor
     assert suggested.url == "https://example.org/r"
     with pytest.raises(UsageError):
         assess(store, rec.id, status="done", evidence="x", actor="amina")
+
+
+def test_the_cli_names_the_line_and_imports_nothing_from_a_bad_file(database_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from civicwatch.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "-d", database_url]).exit_code == 0
+    path = _write(tmp_path, HEADER + "Uzbekistan,Release journalists.,France,Supported,16\nUZ,,France,Noted,16\n")
+
+    failed = runner.invoke(app, ["upr", "import", str(path), "-d", database_url])
+    assert failed.exit_code == 2
+    assert f"{path}:3: the recommendation text is empty" in " ".join(failed.output.split())
+    assert "Imported 0" not in failed.output
+    listed = runner.invoke(app, ["upr", "list", "UZ", "--json", "-d", database_url])
+    assert listed.exit_code == 0 and listed.output.strip() == "[]"
