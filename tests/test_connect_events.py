@@ -42,7 +42,7 @@ def test_a_month_is_a_span_and_windows_respect_it() -> None:
     assert dates_close(date_span("2026-03"), date_span("2026-04-05"))
     assert not dates_close(date_span("2026-03-01"), date_span("2026-03-20"))
     assert block_keys(Incident(country="UZ", types=[], date="2026-01-02")) == (
-        ("UZ", "2026-01"), ("UZ", "2025-12"), ("UZ", "2026-02"))
+        ("UZ", "2026-01"), ("UZ", "2025-12"), ("UZ", "2026-02"), ("UZ", ""), ("UZ", "2026"))
 
 
 def test_a_merge_says_which_signals_matched() -> None:

@@ -106,7 +106,9 @@ def block_keys(incident: Incident) -> tuple[tuple[str, str], ...]:
     year, month = int(value[:4]), int(value[5:7])
     previous = f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
     following = f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
-    return (incident.country, value[:7]), (incident.country, previous), (incident.country, following)
+    # Also the country's undated and year-only events, so that a dated report can join them.
+    return ((incident.country, value[:7]), (incident.country, previous), (incident.country, following),
+            (incident.country, ""), (incident.country, value[:4]))
 
 
 def home_block(incident: Incident) -> tuple[str, str]:
@@ -138,8 +140,8 @@ def compare(a: Candidate, b: Candidate) -> Match | None:
         return None
     signals = ["country", "types"]
     dated = dates_close(a.span, b.span)
-    if not dated and not (a.span is None and b.span is None):
-        return None
+    if not dated and a.span is not None and b.span is not None:
+        return None  # both dated, too far apart
     if dated:
         signals.append("date")
     names = tuple(sorted({k for k in a.name_keys for o in b.name_keys if keys_match(k, o)}))
@@ -150,8 +152,12 @@ def compare(a: Candidate, b: Candidate) -> Match | None:
     similarity = fuzz.token_set_ratio(a.evidence, b.evidence) / 100 if a.evidence and b.evidence else 0.0
     if similarity >= EVIDENCE_THRESHOLD:
         signals.append("evidence")
-    # Undated incidents need both a name and similar evidence; dated ones either.
-    enough = (names and similarity >= EVIDENCE_THRESHOLD) if not dated else (names or similarity >= EVIDENCE_THRESHOLD)
+    # Dated incidents need a name or similar evidence; when a date is missing, a name and a type in
+    # common (not merely compatible types) must make up for it.
+    if dated:
+        enough = bool(names) or similarity >= EVIDENCE_THRESHOLD
+    else:
+        enough = bool(names) and bool(set(x.types) & set(y.types))
     return Match(tuple(signals), names, similarity) if enough else None
 
 
