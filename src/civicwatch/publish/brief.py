@@ -31,6 +31,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-pdf-header-footer")
 PDF_TIMEOUT_S = 120
+SENTENCE_MAX = 600  # longer "sentences" (a list, a table) fall back to the coder's evidence span
 PAGE = 200  # the most browse.incident_page gives at once
 # Incident types shown as restrictive laws (the codebook's legal-restriction type), and as deprivation of liberty.
 LAW_TYPES = ("restrictive_law",)
@@ -123,12 +124,28 @@ def gather(store: Store, country: str, since: str) -> Brief:
     for inc in sorted(incidents, key=lambda i: (i.date or "", i.id or 0)):
         event_id = getattr(inc, "event_id", None)
         grouped[event_id if event_id is not None else -(inc.id or 0)].append(inc)
+    def passage(inc: Incident) -> str:
+        """The evidence's whole sentence in its document (a coder's span can be one word: "dispersed")."""
+        doc = documents.get(inc.document_id or -1)
+        text = doc.text if doc is not None and doc.text else ""
+        if not text or text[inc.evidence_start:inc.evidence_end] != inc.evidence:
+            return " ".join(inc.evidence.split())
+        # A sentence ends at ". " or at a blank line (a wrapped line inside a paragraph is no boundary).
+        marks = (". ", ".\n", "\n\n")
+        starts = [i + len(mark) for mark in marks if (i := text.rfind(mark, 0, inc.evidence_start)) >= 0]
+        start = max(starts, default=0)
+        # From the evidence's last character: an evidence that ends its sentence ends it here.
+        ends = [i for mark in marks if (i := text.find(mark, max(inc.evidence_end - 1, 0))) >= 0]
+        end = min(ends) + 1 if ends else len(text)
+        sentence = " ".join(text[start:end].split())
+        return sentence if len(sentence) <= SENTENCE_MAX else " ".join(inc.evidence.split())
+
     events: list[BriefEvent] = []
     for members in grouped.values():
         first = members[0]
         numbers = sorted({n for m in members for n in cite(m.document_id)})
         events.append(BriefEvent(first.date, tuple(dict.fromkeys(t for m in members for t in m.types)),
-                                 " ".join(first.evidence.split()),
+                                 passage(first),
                                  tuple(dict.fromkeys(p for m in members for p in m.persons)),
                                  tuple(numbers)))
     by_type: dict[str, list[BriefEvent]] = {}
