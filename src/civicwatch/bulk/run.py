@@ -197,7 +197,8 @@ def run(
     try:
         summary.scheduler = str(client.scheduler.address)
         summary.workers = len(client.scheduler_info().get("workers", {}))
-        summary.dashboard = client.dashboard_link if _dashboard_served() else None
+        # A remote scheduler serves its own dashboard (if it has bokeh); ours needs bokeh here.
+        summary.dashboard = client.dashboard_link if scheduler != "local" or _dashboard_served() else None
         if on_start is not None:
             on_start(summary, sum(p.count for p in todo))
         futures = {client.submit(code_partition, p, str(out), CODER_VERSION, key=f"code-{p.key}", pure=False,
