@@ -549,6 +549,7 @@ def serve(
             secret_key=load_secret(settings.data_dir, settings.secret_key),
             trust_proxy=settings.trust_proxy,
             publish=settings.publish,
+            data_dir=settings.data_dir,
         )
         # proxy_headers: uvicorn would otherwise believe X-Forwarded-Proto from 127.0.0.1 whatever trust_proxy says.
         uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=settings.trust_proxy)

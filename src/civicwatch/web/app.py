@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicwatch import __version__
 from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store, browse
-from civicwatch.web import accounts, api, auth, downloads, feeds, pages, review
+from civicwatch.web import accounts, api, auth, downloads, feeds, pages, reports, review
 from civicwatch.web import cases as case_pages
 from civicwatch.web import events as event_pages
 from civicwatch.web import ratings as rating_pages
@@ -74,6 +74,7 @@ def create_app(
     secret_key: str | None = None,
     trust_proxy: bool = False,
     publish: str = "all",
+    data_dir: str | None = None,
 ) -> FastAPI:
     """The civicwatch web site, API and feeds over the database at ``database_url``.
 
@@ -85,7 +86,7 @@ def create_app(
     ``trust_proxy`` believes X-Forwarded-Proto for the cookies' Secure flag. ``publish`` is "all"
     (machine-coded incidents are public, marked so) or "reviewed" (only accepted or person-made ones).
     """
-    browse.set_publish_mode(publish)
+    browse.set_publish_mode(publish)  # ``data_dir``: where field-report uploads go (None: files refused)
     store = Store(database_url)
 
     @asynccontextmanager
@@ -102,6 +103,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = store
+    app.state.data_dir = data_dir
     auth.install(app, secret_key or secrets.token_urlsafe(48), trust_proxy=trust_proxy)
     app.add_middleware(SecurityHeaders)
     # Outermost, so a page served from memory skips routing and rendering; it keeps the security headers.
@@ -117,6 +119,7 @@ def create_app(
     app.include_router(upr_pages.router)
     app.include_router(accounts.router)
     app.include_router(review.router)
+    app.include_router(reports.router)
     app.include_router(pages.router)
     _add_error_pages(app)
     return app
@@ -182,4 +185,5 @@ def app_from_environment() -> FastAPI:
         secret_key=auth.load_secret(settings.data_dir, settings.secret_key),
         trust_proxy=settings.trust_proxy,
         publish=settings.publish,
+        data_dir=settings.data_dir,
     )
