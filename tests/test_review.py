@@ -120,3 +120,18 @@ def test_accept_edit_and_reject_are_recorded_and_survive_re_coding(desk: LiveSit
     assert [decided[n].review for n in (first.id, second.id, third.id)] == ["accepted", "accepted", "rejected"]
     assert decided[second.id].date == "2024"
     assert third.id not in {i.id for i in review.queue(store, limit=200)}
+
+
+def test_researchers_see_the_history_on_the_incident_page_and_the_public_does_not(desk: LiveSite) -> None:
+    incident = review.queue(desk.store, limit=1)[0]
+    assert incident.id is not None
+    desk.store.edit_incident(incident.id, actor="amina", reason="checked against the court record")
+    amina = signed_in(desk, "amina")
+    try:
+        as_researcher = amina.get(f"/incidents/{incident.id}").text
+    finally:
+        amina.close()
+    public = desk.get(f"/incidents/{incident.id}").text
+
+    assert "History (researchers only)" in as_researcher and "checked against the court record" in as_researcher
+    assert "History (researchers only)" not in public and "checked against the court record" not in public

@@ -21,9 +21,10 @@ from civicwatch.rate.watchlist import FALL as WATCH_FALL
 from civicwatch.rate.watchlist import MAX_MONTHS as WATCH_MAX_MONTHS
 from civicwatch.rate.watchlist import MONTHS as WATCH_MONTHS
 from civicwatch.rate.watchlist import watchlist
-from civicwatch.store import Store, browse, ratings
+from civicwatch.store import Store, audit, browse, ratings
 from civicwatch.store.browse import DocumentFilters, IncidentFilters
 from civicwatch.store.timeline import UNDATED_NOTE, monthly_counts
+from civicwatch.web.auth import current_user
 from civicwatch.web.methodology import methodology
 from civicwatch.web.params import (
     PERPETRATORS,
@@ -167,8 +168,11 @@ def incident(request: Request, store: StoreDep, id: Id) -> Response:
     text = None
     if document is not None:
         text = evidence_markup(document.text, item.evidence_start, item.evidence_end)
+    # Researchers also see the incident's history (a signed-in request has a cookie: never page-cached).
+    user = current_user(request) if request.cookies else None
+    history = audit.history(store, "incident", id) if user is not None and user.can("researcher") else None
     return templates.TemplateResponse(
-        request, "incident.html", {"incident": item, "document": document, "text": text}
+        request, "incident.html", {"incident": item, "document": document, "text": text, "history": history}
     )
 
 
