@@ -177,6 +177,8 @@ def case(store: Store, entity_id: int, kind: Kind = "persons", *, public: bool =
     from civicwatch.store import browse
 
     table, aliases, link_table, fk = _TABLES[kind]
+    if not 0 < entity_id <= 2**31 - 1:  # ids are 32-bit on PostgreSQL: a larger one names no row
+        return None
     with store._read() as connection:
         row = connection.execute(select(table).where(table.c.id == entity_id)).first()
         if row is None or (public and row.confidential):
@@ -210,7 +212,7 @@ def registry_page(store: Store, kind: Kind = "persons", *, country: str | None =
     query = (select(table.c.id, table.c.name, table.c.roles, table.c.countries)
              .where(table.c.confidential.is_(False)).order_by(table.c.id).limit(limit))
     if after_id is not None:
-        query = query.where(table.c.id > after_id)
+        query = query.where(table.c.id > min(after_id, 2**31 - 1))
     if country:
         # The JSON text of the list, not the list type (which would JSON-encode the pattern too).
         query = query.where(type_coerce(table.c.countries, Text).like(f'%"{country.upper()}"%'))
@@ -237,6 +239,8 @@ def set_confidential(store: Store, entity_id: int, confidential: bool, *, kind: 
     from civicwatch.store import audit
 
     table = _TABLES[kind][0]
+    if not 0 < entity_id <= 2**31 - 1:
+        raise UsageError(str(entity_id), f"no such {kind[:-1]}")
     with store._write() as connection:
         before = connection.execute(select(table.c.confidential).where(table.c.id == entity_id)).scalar()
         if before is None:

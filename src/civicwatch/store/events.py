@@ -25,6 +25,8 @@ from civicwatch.store import audit
 from civicwatch.store.db import Store
 from civicwatch.store.schema import documents, events, incidents
 
+# Ids are 32-bit integers on PostgreSQL: a larger id names no row (and must not reach the database as one).
+MAX_ID = 2**31 - 1
 # New incidents read and merged per transaction: bounded memory, and a crash loses one batch's work only.
 BATCH = 20_000
 
@@ -151,6 +153,8 @@ def event(store: Store, event_id: int, *, public: bool = True) -> EventView | No
     """
     from civicwatch.store import browse
 
+    if not 0 < event_id <= MAX_ID:
+        return None
     with store._read() as connection:
         row = connection.execute(select(events).where(events.c.id == event_id)).first()
         if row is None:
@@ -183,6 +187,8 @@ def split_incident(store: Store, incident_id: int, *, actor: str, reason: str | 
 
     Both events are locked so that ``connect`` does not merge them again; the change is audited.
     """
+    if not 0 < incident_id <= MAX_ID:
+        raise UsageError(str(incident_id), "no such incident")
     with store._write() as connection:
         row = connection.execute(
             select(incidents.c.event_id, incidents.c.country, incidents.c.date).where(incidents.c.id == incident_id)
@@ -213,6 +219,9 @@ def merge_events(store: Store, event_ids: list[int], *, actor: str, reason: str 
     """Move every incident of ``event_ids`` into the first of them, lock it, remove the emptied ones."""
     if len(set(event_ids)) < 2:
         raise UsageError(",".join(map(str, event_ids)), "name at least two different events to merge")
+    too_large = [str(e) for e in event_ids if not 0 < e <= MAX_ID]
+    if too_large:
+        raise UsageError(",".join(too_large), "no such event")
     target, others = event_ids[0], [e for e in dict.fromkeys(event_ids[1:]) if e != event_ids[0]]
     with store._write() as connection:
         found = {int(r[0]) for r in connection.execute(select(events.c.id).where(events.c.id.in_(event_ids)))}
@@ -240,7 +249,7 @@ def event_page(store: Store, *, country: str | None = None, after_id: int | None
     if country:
         query = query.where(events.c.country == country.upper())
     if after_id is not None:
-        query = query.where(events.c.id < after_id)
+        query = query.where(events.c.id < min(after_id, MAX_ID + 1))
     if public:
         query = query.where(browse.public_incident())
     with store._read() as connection:
