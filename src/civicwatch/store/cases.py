@@ -107,7 +107,9 @@ class _Registry:
         rows = connection.execute(select(aliases.c[fk], aliases.c.key, aliases.c.alias, table.c.countries)
                                   .join(table, table.c.id == aliases.c[fk])).all()
         self.by_key: dict[str, int] = {}
-        self.by_country: dict[str, dict[str, int]] = {}
+        # Fuzzy candidates by (country, first three letters of a word of the key): a new name is compared
+        # with the few names sharing a word start, not with the whole country (which made 100k quadratic).
+        self.by_prefix: dict[tuple[str, str], dict[str, int]] = {}
         self.aliases: set[tuple[int, str]] = set()
         for entity_id, key, alias, entity_countries in rows:
             self._remember(int(entity_id), key, alias, entity_countries)
@@ -116,13 +118,17 @@ class _Registry:
         self.by_key.setdefault(key, entity_id)
         self.aliases.add((entity_id, alias))
         for country in countries:
-            self.by_country.setdefault(country, {})[key] = entity_id
+            for word in key.split():
+                if len(word) > 1:
+                    self.by_prefix.setdefault((country, word[:3]), {})[key] = entity_id
 
     def find(self, key: str, country: str) -> int | None:
         """The entity with this key, else the best fuzzy match among the country's entries."""
         if key in self.by_key:
             return self.by_key[key]
-        keys = self.by_country.get(country, {})
+        keys: dict[str, int] = {}
+        for word in key.split():
+            keys.update(self.by_prefix.get((country, word[:3]), {}))
         for candidate, _, _ in process.extract(key, list(keys), limit=5):
             if keys_match(key, candidate):
                 return keys[candidate]
