@@ -223,7 +223,6 @@ incidents = Table(
     Index("ix_incidents_country_coded_by_types", "country", "coded_by", "types"),
     Index("ix_incidents_confidence", "confidence"),
     Index("ix_incidents_country_visibility_types", "country", "visibility", "types"),
-    Index("ix_incidents_visibility_confidence", "visibility", "confidence"),  # the review queue
     sqlite_autoincrement=True,  # ids are cursors (``after_id``)
 )
 

@@ -77,11 +77,9 @@ def upgrade() -> None:
     # Person-made or person-edited incidents count as reviewed (accepted) from the start.
     op.execute("UPDATE incidents SET review = 'accepted', visibility = 'reviewed' WHERE coded_by = 'person'")
     op.create_index("ix_incidents_country_visibility_types", "incidents", ["country", "visibility", "types"])
-    op.create_index("ix_incidents_visibility_confidence", "incidents", ["visibility", "confidence"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_incidents_visibility_confidence", "incidents")
     op.drop_index("ix_incidents_country_visibility_types", "incidents")
     with op.batch_alter_table("incidents") as batch:
         batch.drop_column("visibility")
