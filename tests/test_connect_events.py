@@ -124,3 +124,24 @@ def test_counts_count_events_not_reports(store: Store) -> None:
 
     assert browse.counts_by_country(store) == {"UZ": 2}
     assert browse.counts_by_type(store, ["detention"], country="UZ") == {"detention": 2}
+
+
+def test_the_connect_command_reports_what_it_did(database_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from civicwatch.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--database", database_url]).exit_code == 0
+    store = Store(database_url)
+    three_reports(store)
+
+    first = runner.invoke(app, ["connect", "--database", database_url, "--json"])
+    again = runner.invoke(app, ["connect", "--database", database_url, "--json"])
+
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout) == {"incidents": 4, "new_events": 2, "joined": 2}
+    assert json.loads(again.stdout)["incidents"] == 0
+    store.close()
