@@ -90,3 +90,16 @@ def test_a_case_page_shows_the_timeline_and_the_detained_list(site: LiveSite) ->
     assert site.get(f"/api/v1/persons/{dilnoza}").json()["status"] == "detained"
     assert site.get("/persons/999999").status_code == 404
     assert site.get("/api/v1/countries/ZZ/detained").status_code == 404
+
+
+def test_the_persons_list_links_names_to_their_cases(site: LiveSite) -> None:
+    from civicwatch.store import cases
+
+    connected(site)
+    dilnoza = next(i for i, name, _, _ in cases.registry_page(site.store) if name == "Dilnoza Eshonkulova")
+
+    page = site.get("/persons")
+
+    assert page.status_code == 200 and f'href="/persons/{dilnoza}"' in page.text
+    cases.set_confidential(site.store, dilnoza, True, actor="amina")
+    assert f'href="/persons/{dilnoza}"' not in site.get("/persons").text

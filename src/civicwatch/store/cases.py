@@ -254,3 +254,15 @@ def set_confidential(store: Store, entity_id: int, confidential: bool, *, kind: 
         connection.execute(update(table).where(table.c.id == entity_id).values(confidential=confidential))
         audit.record(connection, actor=actor, item_kind=kind[:-1], item_id=entity_id, action="confidential",
                      before={"confidential": bool(before)}, after={"confidential": confidential}, reason=reason)
+
+
+def ids_by_alias(store: Store, names: Iterable[str], kind: Kind = "persons") -> dict[str, int]:
+    """The registry id of each of ``names`` written exactly so (an alias), confidential entries left out."""
+    table, aliases, _, fk = _TABLES[kind]
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    query = (select(aliases.c.alias, aliases.c[fk]).join(table, table.c.id == aliases.c[fk])
+             .where(aliases.c.alias.in_(wanted), table.c.confidential.is_(False)))
+    with store._read() as connection:
+        return {str(alias): int(entity_id) for alias, entity_id in connection.execute(query)}

@@ -236,8 +236,11 @@ _NAME_PAGES = {
 def _names_page(request: Request, store: Store, kind: str, cursor: str | None) -> Response:
     items, following = browse.names_page(store, kind, cursor=cursor or None, limit=NAMES_PAGE)
     title, intro = _NAME_PAGES[kind]
+    from civicwatch.store import cases  # connect's registry: a name links to its case page
+
+    case_ids = cases.ids_by_alias(store, [item.name for item in items], kind)  # type: ignore[arg-type]
     context = {"kind": kind, "title": title, "intro": intro, "items": items, "next": following,
-               "paged": bool(cursor)}
+               "paged": bool(cursor), "case_ids": case_ids}
     return templates.TemplateResponse(request, "names.html", context)
 
 
