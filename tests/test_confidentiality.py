@@ -209,3 +209,20 @@ def test_unmarking_makes_material_public_again(store: Store, planted: dict[str, 
     assert found is not None and found[1] is not None and MARKERS["document"] in found[1].text
     assert json.dumps([e.action for e in review.audit.history(store, "document", document_id)]) == (
         '["confidential", "not confidential"]')
+
+
+def test_incidents_bulk_loaded_into_a_confidential_document_stay_hidden(store: Store, planted: dict[str, Any]) -> None:
+    from civicwatch.store import browse, bulk
+
+    document_id, _ = planted["ids"]["document"]
+    text = store.document(document_id).text  # type: ignore[union-attr]
+    evidence = f"detained journalist {MARKERS['document']}"
+    start = text.index(evidence)
+    found = Incident("KG", ["detention"], persons=[MARKERS["document"]], evidence=evidence, evidence_start=start,
+                     evidence_end=start + len(evidence), confidence=0.7)
+
+    bulk.load(store, codings=[(document_id, [found])], coder_version="2.bulk")
+
+    [loaded] = store.incidents(document_id=document_id)
+    assert loaded.coder_version == "2.bulk"
+    assert browse.incident_with_document(store, loaded.id or 0) is None

@@ -48,6 +48,7 @@ from sqlalchemy.engine import Connection
 
 from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
+from civicwatch.store import visibility
 from civicwatch.store.db import Store, _coded_by_a_person, _incident, _incident_values
 from civicwatch.store.schema import codings as codings_table
 from civicwatch.store.schema import documents as documents_table
@@ -281,12 +282,28 @@ def _load_codings(
             counts[document_id] = len(kept)
             rows.extend(_incident_values(i, document_id, coder_version, "machine", now) for i in kept)
         _insert_incidents(connection, store.dialect, rows)
+        # New machine incidents are visible by default: hide those of confidential documents or sources in
+        # this same transaction (few documents are; look them up rather than recompute every row).
+        hidden = _confidential_documents(connection, list(counts))
+        if hidden:
+            visibility.refresh(connection, document_ids=hidden)
         _record_codings(connection, store.dialect, counts, fresh, coder_version, now)
     seen.update(found)
     seen.update(unchanged)
     summary.documents_coded += len(fresh)
     summary.documents_unchanged += len(unchanged)
     summary.incidents_added += len(rows)
+
+
+def _confidential_documents(connection: Connection, document_ids: list[int]) -> list[int]:
+    """Those of ``document_ids`` that are confidential themselves or come from a confidential source."""
+    from civicwatch.store.browse import public_document_rule
+
+    found: list[int] = []
+    for part in _batches(document_ids, _LOOKUP_CHUNK):
+        query = select(documents_table.c.id).where(documents_table.c.id.in_(part), ~public_document_rule())
+        found.extend(int(n) for n in connection.execute(query).scalars())
+    return found
 
 
 def _insert_incidents(connection: Connection, dialect: str, rows: list[dict[str, Any]]) -> None:
