@@ -268,7 +268,8 @@ def test_openapi_describes_every_route_with_models_and_examples(api: LiveSite) -
 
     assert set(spec["paths"]) == {"/incidents", "/incidents/{id}", "/countries", "/countries/{iso2}",
                                   "/documents", "/documents/{id}", "/persons", "/organisations", "/sources",
-                                  "/ratings", "/watchlist"}
+                                  "/ratings", "/watchlist", "/events", "/events/{id}", "/persons/{id}",
+                                  "/organisations/{id}", "/countries/{iso2}/detained", "/countries/{iso2}/upr"}
     listing = spec["paths"]["/incidents"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
         "country", "type", "right", "target", "perpetrator", "date_from", "date_to", "q", "sort", "limit",
