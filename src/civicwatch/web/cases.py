@@ -6,25 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicwatch.store import Store, cases
+from civicwatch.web.deps import Iso2, StoreDep
 from civicwatch.web.problems import problem_responses
 from civicwatch.web.render import country_name, templates
 
 router = APIRouter(include_in_schema=False)
 EntityId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-Iso2 = Annotated[str, Path(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code")]
 
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-StoreDep = Annotated[Store, Depends(_store)]
 
 
 def _case_page(request: Request, store: Store, entity_id: int, kind: cases.Kind) -> Response:

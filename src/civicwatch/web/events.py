@@ -5,30 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicwatch.errors import UsageError
 from civicwatch.store import Store
 from civicwatch.store import events as stored
-from civicwatch.store.users import User
 from civicwatch.web import auth
+from civicwatch.web.deps import Researcher, StoreDep
 from civicwatch.web.problems import problem_responses
 from civicwatch.web.render import country_name, templates
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
 EventId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-Researcher = Annotated[User, Depends(auth.require_role("researcher"))]
 
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-StoreDep = Annotated[Store, Depends(_store)]
 
 
 @router.get("/events")

@@ -9,29 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from civicwatch.errors import UsageError
 from civicwatch.rate.method import CATEGORIES
-from civicwatch.store import Store, ratings
-from civicwatch.store.users import User
+from civicwatch.store import ratings
 from civicwatch.web import auth
+from civicwatch.web.deps import Iso2, Researcher, StoreDep
 from civicwatch.web.render import country_name, templates
 
 router = APIRouter(include_in_schema=False)
 LIFT = "none"  # the form's value that lifts an override
 
-Iso2 = Annotated[str, Path(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code")]
-Researcher = Annotated[User, Depends(auth.require_role("researcher"))]
 
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-StoreDep = Annotated[Store, Depends(_store)]
 
 
 def _known(iso2: str) -> str:
