@@ -10,12 +10,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from civicwatch.code.coder import Coder, code_document
 from civicwatch.model import Failure
 
 MAX_LINE_BYTES = 20_000_000  # one document's line; a longer one is refused rather than coded for minutes
+
+
+def bounded_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of ``stream``, each cut at ``limit + 1`` bytes (the rest of an over-long line is skipped).
+
+    Iterating a file holds a whole line in memory, so one 2 GB line would take 2 GB before it could be
+    refused; cut here, it is still seen as over the cap by ``code_lines`` and memory stays bounded.
+    """
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # skip the rest of the line, a chunk at a time
+                rest = stream.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield line
 
 
 def code_lines(lines: Iterable[bytes], coder: Coder, *, input: str) -> Iterator[dict[str, Any] | Failure]:
@@ -25,7 +43,7 @@ def code_lines(lines: Iterable[bytes], coder: Coder, *, input: str) -> Iterator[
         if not raw.strip():
             continue
         if len(raw) > MAX_LINE_BYTES:
-            yield Failure(where, f"line is {len(raw) / 1e6:.0f} MB, over the {MAX_LINE_BYTES / 1e6:.0f} MB cap")
+            yield Failure(where, f"line is over the {MAX_LINE_BYTES / 1e6:.0f} MB cap")
             continue
         document = _document(raw, where)
         if isinstance(document, Failure):
@@ -39,11 +57,14 @@ def code_lines(lines: Iterable[bytes], coder: Coder, *, input: str) -> Iterator[
 
 def _document(raw: bytes, where: str) -> dict[str, Any] | Failure:
     try:
-        obj = json.loads(raw.decode("utf-8"))
+        # utf-8-sig: a file saved by a Windows editor starts with a byte-order mark, which is not an error.
+        obj = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return Failure(where, "not UTF-8 text")
     except json.JSONDecodeError as exc:
         return Failure(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        return Failure(where, "not valid JSON (nested too deeply)")
     if not isinstance(obj, dict):
         return Failure(where, "not a JSON object")
     if "id" not in obj or obj["id"] is None or isinstance(obj["id"], (dict, list, bool)):
