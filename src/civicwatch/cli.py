@@ -47,7 +47,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 out = Console()
-err = Console(stderr=True)
+# soft_wrap: an error stays one line however long the URL or path, also when stderr goes to a log file.
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 DatabaseOption = Annotated[
@@ -391,7 +392,7 @@ def code(
 
       [bold]cat reports.jsonl | civicwatch code - --out incidents.jsonl[/bold]
     """
-    from civicwatch.code.jsonl import code_lines
+    from civicwatch.code.jsonl import bounded_lines, code_lines
     from civicwatch.model import Failure
 
     if input != "-" and not Path(input).is_file():
@@ -408,7 +409,7 @@ def code(
     try:
         with progress:
             task = progress.add_task("coding", total=total)
-            for result in code_lines(source, coder, input="<stdin>" if input == "-" else input):
+            for result in code_lines(bounded_lines(source), coder, input="<stdin>" if input == "-" else input):
                 if isinstance(result, Failure):
                     failed += 1
                     progress.console.print(f"[red]error:[/red] {escape(str(result))}", highlight=False)
