@@ -59,12 +59,15 @@ def read_ratings_file(path: Path, weights: Weights) -> list[BaseRating]:
         raise UsageError(str(path), "expected the columns iso2,year,rating (CIVICUS Monitor) or "
                          f"iso2,category|score,as_of[,reason]; found {','.join(sorted(columns)) or 'none'}")
     rows, problems = [], []
-    for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
-        try:
-            rows.append(_civicus_row(row, weights) if civicus else _own_row(row, weights))
-        except ValueError as exc:
-            problems.append(f"line {line}: {exc}")
+    try:
+        for line, raw in enumerate(reader, start=2):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+            try:
+                rows.append(_civicus_row(row, weights) if civicus else _own_row(row, weights))
+            except ValueError as exc:
+                problems.append(f"line {line}: {exc}")
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 kB limit
+        raise UsageError(str(path), f"not a readable CSV file: line {reader.line_num + 1}: {exc}") from None
     if problems:
         more = f" (and {len(problems) - MAX_REPORTED} more)" if len(problems) > MAX_REPORTED else ""
         raise UsageError(str(path), "; ".join(problems[:MAX_REPORTED]) + more + "; nothing was imported")

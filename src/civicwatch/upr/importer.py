@@ -83,6 +83,21 @@ def read(path: Path) -> Iterator[Recommendation]:
     name = str(path)
     if not path.is_file():
         raise UsageError(name, "file not found")
+    rows = _rows(path, name)
+    while True:
+        # Decoding and CSV errors surface while iterating; named here with the line they stopped at.
+        try:
+            row = next(rows, None)
+        except UnicodeDecodeError:
+            raise UsageError(name, "not UTF-8 text; save the file as UTF-8 CSV") from None
+        except csv.Error as exc:
+            raise UsageError(name, f"not a readable CSV file: {exc}") from None
+        if row is None:
+            return
+        yield row
+
+
+def _rows(path: Path, name: str) -> Iterator[Recommendation]:
     with path.open(encoding="utf-8-sig", newline="") as handle:  # utf-8-sig: a spreadsheet's BOM is harmless
         first = handle.readline()
         if ";" in first and "," not in first:
