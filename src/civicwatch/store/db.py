@@ -109,7 +109,9 @@ class Store:
             yield connection
 
     @contextmanager
-    def _write(self, *, create: bool = False) -> Iterator[Connection]:
+    def _write(self, *, create: bool = False, public: bool = True) -> Iterator[Connection]:
+        """One write transaction. ``public=False`` is for writes no public page shows (accounts, sessions,
+        failed logins): they leave the data version, and so the page cache, as they were."""
         if not create:
             self._refuse_missing_file()
         with engine.translated_errors(self.url), self._engine.connect() as connection:
@@ -118,7 +120,7 @@ class Store:
             connection.execution_options(**{engine.BEGIN_MODE: "IMMEDIATE"})
             with connection.begin():
                 yield connection
-                if not create:  # migrations run before the counter's table exists
+                if public and not create:  # migrations run before the counter's table exists
                     _raise_data_version(connection)
 
     def data_version(self) -> int:

@@ -336,6 +336,8 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("failed_logins", Integer, nullable=False, server_default=text("0")),
     Column("locked_until", UTCDateTime),
+    # Raised to end every session of the account (migration 0009; web/auth.py checks it on each request).
+    Column("session_epoch", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("role IN ('viewer', 'researcher', 'admin')", name="role"),
     sqlite_autoincrement=True,
 )

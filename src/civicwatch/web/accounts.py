@@ -2,7 +2,11 @@
 
 A login is refused, with the same message whatever the reason (unknown name, wrong password,
 locked account), so the page does not tell a guesser which names exist; too many attempts from one
-address within a minute get 429.
+address within a minute get 429 (per server process: the account lock-out in the database is the bound
+that holds across processes).
+
+Logging out signs the account out everywhere: it raises the account's session epoch, so every cookie
+issued to it before (on another device, or copied by someone else) stops working too.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from civicwatch.store import Store
-from civicwatch.store.users import authenticate
+from civicwatch.store.users import authenticate, end_sessions
 from civicwatch.web import auth
 from civicwatch.web.render import templates
 
@@ -72,6 +76,9 @@ def login(
 
 @router.post("/logout", include_in_schema=False, dependencies=[auth.CSRFDep])
 def logout(request: Request) -> Response:
-    """End the session: the cookie is replaced by a fresh anonymous one."""
+    """End every session of the account, this one included: the cookie is replaced by a fresh anonymous one."""
+    user = auth.current_user(request)
+    if user is not None:
+        end_sessions(_store(request), user.id)
     auth.start_session(request, None)
     return auth.save_new_session(request, RedirectResponse("/", status_code=303))

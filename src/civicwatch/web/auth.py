@@ -10,10 +10,12 @@ Other routers use three things from here::
 and put ``{{ csrf_field(request) }}`` inside every ``<form method="post">`` of their templates.
 
 The session is a cookie signed with the site's secret (``itsdangerous``): a random session id, the
-user's id (None before login) and the CSRF token. Nothing in it is secret, but nothing in it can be
-forged. A new session (new id, new token) is issued at login and logout, so a session id planted
-before login is worthless after it. The user's role is read from the database on each request, so a
-removed account or a changed role takes effect at once.
+user's id (None before login), the account's session epoch and the CSRF token. Nothing in it is secret,
+but nothing in it can be forged. A new session (new id, new token) is issued at login and logout, so a
+session id planted before login is worthless after it. The user's role and epoch are read from the
+database on each request, so a removed account or a changed role takes effect at once, and raising the
+epoch (logout, which signs out everywhere; a password or role change; a lock-out) ends every copy of the
+account's cookies, stolen ones included, server-side.
 """
 
 from __future__ import annotations
@@ -88,9 +90,11 @@ class Sessions:
             return None
         return data if isinstance(data, dict) and isinstance(data.get("csrf"), str) else None
 
-    def new(self, user_id: int | None) -> dict[str, Any]:
-        """A fresh session: new id and new CSRF token (never carried over from an earlier one)."""
-        return {"sid": secrets.token_urlsafe(16), "uid": user_id, "csrf": secrets.token_urlsafe(32)}
+    def new(self, user: User | None) -> dict[str, Any]:
+        """A fresh session: new id and new CSRF token (never carried over from an earlier one), for ``user``
+        under the account's current session epoch."""
+        return {"sid": secrets.token_urlsafe(16), "uid": None if user is None else user.id,
+                "epoch": None if user is None else user.session_epoch, "csrf": secrets.token_urlsafe(32)}
 
     def save(self, request: Request, response: Response, session: dict[str, Any]) -> None:
         """Set the cookie: HttpOnly, SameSite=Lax, Secure when the request came over HTTPS."""
@@ -129,8 +133,9 @@ class LoginRequired(Exception):
 class LoginRateLimiter:
     """At most ``attempts`` login attempts per client address in ``seconds`` (in this process's memory).
 
-    The per-account lock-out (``store/users.py``) stops guessing one password; this stops one address
-    from trying many accounts.
+    The per-account lock-out (``store/users.py``) stops guessing one password, and it is the real bound:
+    it is counted in the database, so it holds across every worker process. This limiter only slows one
+    address trying many accounts; with N worker processes its allowance is up to N times ``attempts``.
     """
 
     def __init__(self, attempts: int = 10, seconds: float = 60.0) -> None:
@@ -172,11 +177,15 @@ def session(request: Request) -> dict[str, Any] | None:
 
 
 def current_user(request: Request) -> User | None:
-    """FastAPI dependency: the signed-in user, or None for an anonymous visitor (or a removed account)."""
+    """FastAPI dependency: the signed-in user, or None for an anonymous visitor, a removed account or a
+    session the account has ended since (its epoch is older than the account's)."""
     if not hasattr(request.state, "civicwatch_user"):
         data = session(request)
         uid = data.get("uid") if data else None
-        request.state.civicwatch_user = get_user(_store(request), uid) if isinstance(uid, int) else None
+        found = get_user(_store(request), uid) if isinstance(uid, int) else None
+        if found is not None and data is not None and data.get("epoch") != found.session_epoch:
+            found = None
+        request.state.civicwatch_user = found
     user: User | None = request.state.civicwatch_user
     return user
 
@@ -184,21 +193,27 @@ def current_user(request: Request) -> User | None:
 CurrentUser = Annotated[User | None, Depends(current_user)]
 
 
-def require_role(role: str) -> Callable[[Request], User]:
-    """A FastAPI dependency admitting users with ``role`` or above: anonymous visitors are sent to the
-    login page, signed-in users below the role get 403."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
+class RoleCheck:
+    """The dependency ``require_role`` makes; ``role`` is kept so tests can read each route's rule."""
 
-    def dependency(request: Request) -> User:
+    def __init__(self, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        self.role = role
+
+    def __call__(self, request: Request) -> User:
         user = current_user(request)
         if user is None:
             raise LoginRequired(request.url.path)
-        if not user.can(role):
-            raise HTTPException(403, f"this page is for the {role} role and above")
+        if not user.can(self.role):
+            raise HTTPException(403, f"this page is for the {self.role} role and above")
         return user
 
-    return dependency
+
+def require_role(role: str) -> Callable[[Request], User]:
+    """A FastAPI dependency admitting users with ``role`` or above: anonymous visitors are sent to the
+    login page, signed-in users below the role get 403."""
+    return RoleCheck(role)
 
 
 def csrf_token(request: Request) -> str:
@@ -250,7 +265,7 @@ def save_new_session(request: Request, response: Response) -> Response:
 
 def start_session(request: Request, user: User | None) -> None:
     """Replace the request's session with a fresh one for ``user`` (login; None: logout)."""
-    request.state.civicwatch_session = _sessions(request).new(None if user is None else user.id)
+    request.state.civicwatch_session = _sessions(request).new(user)
     request.state.civicwatch_user = user
     request.state.civicwatch_session_new = True
 
