@@ -35,6 +35,10 @@ def parse_published(published: str | None) -> date | None:
     m = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", str(published))
     if not m:
         return None
+    if int(m.group(1)) < 1000:
+        # "0001-01-01" is what many systems write for "no date"; relative dates ("yesterday", "in May"
+        # before January) would also fall before the year 1, which ``date`` cannot hold (found by fuzzing).
+        return None
     try:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
