@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("civicwatch needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -35,6 +35,13 @@ lint: $(VENV)/.installed-dev
 ## Benchmarks: each writes its figures to benchmarks/results/.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/collect.py
+
+## Fuzz each parser with atheris for FUZZ_SECONDS (default 10 minutes each); crashing inputs land in fuzz/.work/.
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.installed-dev
+	for target in split coder dates names feeds pages; do \
+		$(BIN)/python fuzz/fuzz_$$target.py -max_total_time=$(FUZZ_SECONDS) -timeout=30 || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

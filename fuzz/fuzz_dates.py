@@ -1,0 +1,11 @@
+"""Fuzz the dates target (``fuzz/targets.py``): ``python fuzz/fuzz_dates.py -max_total_time=60``."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import main  # noqa: E402
+
+if __name__ == "__main__":
+    main("dates")
