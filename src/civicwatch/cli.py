@@ -894,6 +894,65 @@ def user_password(
         _run(lambda: set_password(store, name, password))
     out.print(f"New password set for {escape(name)}.", highlight=False)
 
+CONFIDENTIAL_KINDS = ("incident", "document", "source", "person", "organisation")
+
+
+def _os_user() -> str:
+    """Who runs the command, for the audit log: the operating system's user name ("cli" when it has none)."""
+    import getpass
+
+    try:
+        return getpass.getuser() or "cli"
+    except (OSError, KeyError):  # no login name and no entry in the password database (some containers)
+        return "cli"
+
+
+def _confidential(store: Any, kind: str, item_id: int, *, lift: bool, reason: str, actor: str) -> str:
+    # The store's two calls (``review`` for incidents, documents and sources; ``cases`` for the registry)
+    # behind the one command; returns the line saying what changed.
+    from civicwatch.store import cases, review
+
+    if kind not in CONFIDENTIAL_KINDS:
+        raise UsageError(kind, "expected one of: " + ", ".join(CONFIDENTIAL_KINDS))
+    if not reason.strip():
+        raise UsageError("--reason", "say why the mark changes; it goes into the audit log")
+    if not 0 < item_id <= 2**31 - 1:
+        raise UsageError(f"{kind} {item_id}", f"no {kind} with this id")
+    if kind in ("person", "organisation"):
+        try:
+            cases.set_confidential(store, item_id, not lift, kind="persons" if kind == "person" else "organisations",
+                                   actor=actor, reason=reason.strip())
+        except UsageError:
+            raise UsageError(f"{kind} {item_id}", f"no {kind} with this id") from None
+    else:
+        review.set_confidential(store, kind, item_id, not lift, actor=actor, reason=reason.strip())
+    if lift:
+        return f"{kind.capitalize()} {item_id} is no longer confidential (by {actor})."
+    return f"{kind.capitalize()} {item_id} is now confidential: never public (by {actor})."
+
+
+@app.command("confidential")
+def confidential_cli(
+    kind: Annotated[str, typer.Argument(help="incident, document, source, person or organisation.")],
+    item_id: Annotated[int, typer.Argument(metavar="ID", help="Its number (as in its page's address).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit log.")],
+    lift: Annotated[bool, typer.Option("--lift", help="Make it public again instead.")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who does it (default: your login name).")] = None,
+    database: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Mark an incident, document, source, person or organisation confidential, or lift the mark.
+
+    A confidential source hides everything read from it; the change is audited.
+
+    Example: [bold]civicwatch confidential source 3 --reason "the partner asked not to be named"[/bold]
+    """
+    settings = _settings(database, config)
+    actor = by or _os_user()
+    with _store(settings) as store:
+        line = _run(lambda: _confidential(store, kind, item_id, lift=lift, reason=reason, actor=actor))
+    out.print(escape(line), highlight=False)
+
 # ---- rate: ratings and watchlist ----
 
 ratings_app = typer.Typer(help="Base ratings of civic space and researchers' overrides.", no_args_is_help=True)

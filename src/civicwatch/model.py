@@ -40,6 +40,7 @@ class Source:
     failures: int = 0  # consecutive failed runs, for backoff
     next_due_at: datetime | None = None
     item_count: int = 0  # documents and duplicates seen from this source
+    confidential: bool = False  # never public, nor anything read from it (an admin's mark)
 
 
 @dataclass

@@ -271,16 +271,25 @@ class Store:
         with self._write() as connection:
             connection.execute(update(sources).where(sources.c.id == source_id).values(values))
 
-    def remove_source(self, name: str) -> bool:
-        """Forget the source called ``name``; False when there was none.
+    def remove_source(self, name: str, *, actor: str = "cli") -> bool:
+        """Forget the source called ``name``; False when there was none. Audited with ``actor``.
 
         Its documents stay (others may have carried the same texts), no longer attributed to it;
-        its sightings go.
+        its sightings go. A confidential source's documents become confidential themselves, so that
+        losing the link to the source never makes them public.
         """
         with self._write() as connection:
-            source_id = connection.execute(select(sources.c.id).where(sources.c.name == name)).scalar()
-            if source_id is None:
+            row = connection.execute(select(sources).where(sources.c.name == name)).first()
+            if row is None:
                 return False
+            source_id = row.id
+            if row.confidential:
+                connection.execute(
+                    update(documents).where(documents.c.source_id == source_id).values(confidential=True)
+                )
+            audit.record(connection, actor=actor, item_kind="source", item_id=source_id, action="remove",
+                         before={"name": row.name, "location": row.location, "kind": row.kind,
+                                 "confidential": bool(row.confidential)}, after=None, reason=None)
             # Done explicitly as well as by the foreign keys' ON DELETE, which a database
             # opened elsewhere without foreign_keys=ON would not apply.
             connection.execute(
@@ -837,6 +846,7 @@ def _source(row: Row[Any]) -> Source:
         failures=row.failures,
         next_due_at=row.next_due_at,
         item_count=int(row.item_count),
+        confidential=bool(row.confidential),
     )
 
 

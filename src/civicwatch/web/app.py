@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicwatch import __version__
 from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store, browse
-from civicwatch.web import accounts, api, auth, downloads, feeds, pages, reports, review
+from civicwatch.web import accounts, admin, api, auth, downloads, feeds, pages, reports, review
 from civicwatch.web import cases as case_pages
 from civicwatch.web import events as event_pages
 from civicwatch.web import ratings as rating_pages
@@ -119,6 +119,7 @@ def create_app(
     app.include_router(upr_pages.router)
     app.include_router(accounts.router)
     app.include_router(review.router)
+    app.include_router(admin.router)
     app.include_router(reports.router)
     app.include_router(pages.router)
     _add_error_pages(app)

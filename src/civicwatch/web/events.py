@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicwatch.errors import UsageError
-from civicwatch.store import Store
+from civicwatch.store import Store, audit
 from civicwatch.store import events as stored
 from civicwatch.web import auth
 from civicwatch.web.deps import Researcher, StoreDep
@@ -48,7 +48,9 @@ def event_detail(request: Request, store: StoreDep, id: EventId) -> Response:
         raise HTTPException(404, f"no event {id}")
     context = {"event": view, "pairs": list(zip(view.incidents, view.sources, strict=True)),
                "name": country_name(view.country), "researcher": researcher, "user": user,
-               "csrf_field": auth.csrf_field(request)}
+               "csrf_field": auth.csrf_field(request),
+               # Researchers see who split or merged it (a signed-in request is never page-cached).
+               "history": audit.history(store, "event", id) if researcher else None}
     return templates.TemplateResponse(request, "event.html", context)
 
 
