@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench fuzz clean
+.PHONY: demo test audit lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("civicwatch needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -26,7 +26,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python .ci/audit_dependencies.py
 	$(BIN)/pytest
+
+## Known vulnerabilities in the installed dependencies (pip-audit); says plainly when PyPI cannot be reached.
+audit: $(VENV)/.installed-dev
+	$(BIN)/python .ci/audit_dependencies.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
