@@ -194,12 +194,18 @@ def merge(incidents: Iterable[Incident], existing: Iterable[Group] = ()) -> list
     Single-link: an incident joins the group holding the member it matches best, or starts its
     own. Returns the existing groups (grown or not) and the new ones; each join is recorded as
     ``{"incident_id": ..., "with": other_id, **match}``.
+
+    Incidents are taken in id order, whatever order they come in: joining is greedy (a group never
+    unites with another one later), so with A and B each matching C but not each other, the order
+    A, B, C gives {A, C} and {B} while A, C, B gives {A, B, C} (found by ``tests/test_properties.py``).
+    Id order is also the order in which ``civicwatch connect`` meets them across runs, so one run over
+    everything and several runs over the newcomers agree. Incidents without ids keep the order given.
     """
     blocks: dict[tuple[str, str], list[Group]] = {}
     groups = list(existing)
     for group in groups:
         blocks.setdefault(home_block(group.members[0].incident), []).append(group)
-    for incident in incidents:
+    for incident in sorted(incidents, key=lambda i: (i.id is None, i.id or 0)):
         candidate = Candidate.of(incident)
         nearby = [g for key in block_keys(incident) for g in blocks.get(key, [])]
         found = best_group(candidate, nearby)
