@@ -389,6 +389,9 @@ def read_text(fetched: Fetched) -> Item:
     if is_binary(fetched.content):
         raise ParseError(fetched.url, "not a text document (binary content)")
     text = normalize_text(decode_bytes(fetched.content, fetched.charset, sniff_meta=False))
+    if not text:
+        # Bytes that decode to nothing but spaces or format characters (found by fuzzing): not a document.
+        raise ParseError(fetched.url, "no text found in the response")
     raw_type = fetched.content_type or "text/plain"
     return Item(text=text, url=fetched.url, raw=fetched.content, raw_type=raw_type)
 
