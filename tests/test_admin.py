@@ -263,3 +263,10 @@ def test_the_confidential_command_marks_lifts_and_names_mistakes(database_url: s
         assert store.sources()[0].confidential is False and incident_ids
     finally:
         store.close()
+
+
+def test_the_confidential_command_explains_itself_with_an_example() -> None:
+    result = subprocess.run([sys.executable, "-m", "civicwatch", "confidential", "--help"], capture_output=True,
+                            text=True, env={**os.environ, "COLUMNS": "200"}, timeout=60)
+
+    assert result.returncode == 0 and "Example" in result.stdout and "--lift" in result.stdout
