@@ -173,6 +173,8 @@ def test_a_confidential_source_vanishes_from_the_public_incidents(desk: LiveSite
                                                                                    "value": "on", "reason": " "})
         unknown = olga.post("/admin/sources/999999/confidential", data={"csrf_token": token, "value": "on",
                                                                         "reason": "partner asked"})
+        odd = olga.post(f"/admin/sources/{hidden_source}/confidential", data={"csrf_token": token,
+                                                                             "value": "maybe", "reason": "x"})
         marked = olga.post(f"/admin/sources/{hidden_source}/confidential",
                            data={"csrf_token": token, "value": "on", "reason": "the partner asked not to be named"})
         after_mark = olga.get("/admin/sources").text
@@ -183,7 +185,7 @@ def test_a_confidential_source_vanishes_from_the_public_incidents(desk: LiveSite
     assert listing.status_code == 200 and listing.headers["cache-control"] == "no-store"
     assert "Riverside" in listing.text and "https://riverside.example.org/feed" in listing.text
     assert f'id="source-{hidden_source}" data-confidential="no"' in listing.text
-    assert (no_reason.status_code, unknown.status_code, marked.status_code) == (400, 400, 303)
+    assert (no_reason.status_code, unknown.status_code, odd.status_code, marked.status_code) == (400, 400, 422, 303)
     assert "reason: say why" in no_reason.text and "no source with this id" in unknown.text
     assert f'id="source-{hidden_source}" data-confidential="yes"' in after_mark
     assert all(f'href="/incidents/{i}"' in before for i in hidden + shown)

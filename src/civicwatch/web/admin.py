@@ -130,7 +130,7 @@ def sources_page(request: Request, store: StoreDep, user: Admin) -> Response:
 
 @router.post("/admin/sources/{id}/confidential", dependencies=[auth.CSRFDep])
 def source_confidential(request: Request, store: StoreDep, user: Admin, id: SourceId,
-                        value: Annotated[str, Form(max_length=5)] = "on", reason: Reason = "") -> Response:
+                        value: Annotated[str, Form(pattern="^(on|off)$")] = "on", reason: Reason = "") -> Response:
     """Mark a source confidential (``value=on``: nothing read from it is public) or public again (``off``);
     the reason is required and kept in the audit log."""
     try:
