@@ -1,20 +1,56 @@
-"""Consistency checks over a whole database: what ``civicwatch db check`` reports.
+"""Consistency checks over a whole database: what ``civicwatch check`` reports.
 
 Foreign keys and unique indexes prevent these problems in normal use; the checks find
-what an old bug, a hand edit or a database opened without foreign keys left behind.
+what an old bug, a hand edit or a database opened without foreign keys left behind, and what a
+crash would leave if a write were not one transaction: a coding without its record, incidents
+stored twice, events left empty (``tests/test_crash_kills.py`` runs them after every kill).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from civicwatch.store.schema import codings, document_bands, documents, incidents, sightings, sources
+from civicwatch.store.schema import (
+    codings,
+    document_bands,
+    documents,
+    events,
+    incidents,
+    organisation_aliases,
+    organisation_incidents,
+    organisations,
+    person_aliases,
+    person_incidents,
+    persons,
+    sightings,
+    sources,
+)
 
 _parent = documents.alias("parent")
+
+
+def _registry_orphans() -> list[tuple[str, Select[Any]]]:
+    """Registry rows (links to incidents, aliases) whose person, organisation or incident is gone."""
+    found: list[tuple[str, Select[Any]]] = []
+    for kind, entities, aliases, links in (("person", persons, person_aliases, person_incidents),
+                                           ("organisation", organisations, organisation_aliases,
+                                            organisation_incidents)):
+        entity_id = links.c[f"{kind}_id"]
+        found += [
+            (f"{kind} links point to missing incidents (incident ids",
+             select(links.c.incident_id).where(
+                 ~select(incidents.c.id).where(incidents.c.id == links.c.incident_id).exists())),
+            (f"{kind} links point to missing {kind}s ({kind} ids",
+             select(entity_id).where(~select(entities.c.id).where(entities.c.id == entity_id).exists())),
+            (f"{kind} aliases point to missing {kind}s ({kind} ids",
+             select(aliases.c[f"{kind}_id"]).where(
+                 ~select(entities.c.id).where(entities.c.id == aliases.c[f"{kind}_id"]).exists())),
+        ]
+    return found
 
 
 def _orphans() -> list[tuple[str, Select[Any]]]:
@@ -65,7 +101,58 @@ def _orphans() -> list[tuple[str, Select[Any]]]:
                 ~select(_parent.c.id).where(_parent.c.id == documents.c.parent_id).exists(),
             ),
         ),
+        (
+            "incidents point to missing events (incident ids",
+            select(incidents.c.id).where(
+                incidents.c.event_id.is_not(None),
+                ~select(events.c.id).where(events.c.id == incidents.c.event_id).exists(),
+            ),
+        ),
+        *_registry_orphans(),
     ]
+
+
+def _half_written() -> list[tuple[str, Select[Any]]]:
+    """(what, ids) of rows a coding or a connect run should have written together with others.
+
+    A document's machine incidents and its ``codings`` row are written in one transaction
+    (``save_coding``, ``bulk load``): incidents without the record, or more of them than it counts, are
+    a coding half written or written twice. An event without incidents is left when re-coding took its
+    incidents away; the next ``civicwatch connect`` removes it.
+    """
+    machine = incidents.c.coded_by == "machine"
+    return [
+        ("incidents are stored twice: same document, country, types and evidence span (incident ids",
+         _stored_twice()),
+        (
+            "documents have machine incidents but no coding record (document ids",
+            select(incidents.c.document_id).where(
+                machine, ~select(codings.c.document_id).where(codings.c.document_id == incidents.c.document_id).exists()
+            ),
+        ),
+        (
+            "documents have more machine incidents than their coding record counts (document ids",
+            select(codings.c.document_id).where(
+                select(func.count()).select_from(incidents)
+                .where(machine, incidents.c.document_id == codings.c.document_id)
+                .scalar_subquery() > codings.c.incident_count
+            ),
+        ),
+        (
+            "events have no incidents; `civicwatch connect` removes them (event ids",
+            select(events.c.id).where(~select(incidents.c.id).where(incidents.c.event_id == events.c.id).exists()),
+        ),
+    ]
+
+
+def _stored_twice() -> Select[Any]:
+    """Machine incidents that another machine incident of the same document repeats field for field."""
+    same = (incidents.c.document_id, incidents.c.country, incidents.c.types, incidents.c.evidence_start,
+            incidents.c.evidence_end)
+    twice = (select(*same).where(incidents.c.coded_by == "machine").group_by(*same)
+             .having(func.count() > 1).subquery("twice"))
+    return select(incidents.c.id).join(twice, and_(*(column == twice.c[column.name] for column in same))).where(
+        incidents.c.coded_by == "machine")
 
 
 def _misplaced_evidence() -> Select[Any]:
@@ -94,7 +181,7 @@ def _listed(what: str, ids: list[int]) -> str:
 def problems(connection: Connection) -> list[str]:
     """Every problem found, one line each; an empty list means the database is consistent."""
     found = []
-    for what, query in _orphans():
+    for what, query in [*_orphans(), *_half_written()]:
         ids = sorted({int(i) for i in connection.execute(query).scalars()})
         if ids:
             found.append(_listed(what, ids))
