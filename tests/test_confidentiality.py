@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from civicwatch.cli import app as cli
 from civicwatch.model import Document, Incident, Source, SourceKind
-from civicwatch.store import Store, review
+from civicwatch.store import Store, cases, review
+from civicwatch.store.events import connect
 from civicwatch.store.users import add_user
 from support.server import LiveSite
 
@@ -33,6 +34,9 @@ MARKERS = {
     "document": "Quillonbekova",
     "incident": "Marrowgatin",
     "rejected": "Tessirandov",
+    # A confidential person named in a public incident of a public document: the happening stays public,
+    # the name is blacked out everywhere (``store/withheld.py``).
+    "person": "Vashkentova",
 }
 PUBLIC = "Aldanarova"  # the control: public material that must show up, so the walk does reach the data
 
@@ -75,14 +79,23 @@ def planted(store: Store) -> dict[str, Any]:
         "incident": plant(store, MARKERS["incident"], "i1", open_source.id, in_text=False),
         "rejected": plant(store, MARKERS["rejected"], "r1", open_source.id, in_text=False),
         "public": plant(store, PUBLIC, "p1", open_source.id),
+        "person": plant(store, MARKERS["person"], "n1", open_source.id),
+        # A second report of her detention: connect joins the two on her name, a signal naming her.
+        "person again": plant(store, MARKERS["person"], "n2", open_source.id),
     }
+    connect(store)  # events, and the registry of the persons named
+    person_id = cases.ids_by_alias(store, [MARKERS["person"]])[MARKERS["person"]]
+    cases.set_confidential(store, person_id, True, actor="amina", reason="her lawyer asked")
+    joined = store.incidents(document_id=ids["person again"][0])[0].event_id
+    assert joined is not None and joined == store.incidents(document_id=ids["person"][0])[0].event_id
     review.set_confidential(store, "source", secret_source.id, True, actor="amina", reason="protects a contact")
     review.set_confidential(store, "document", ids["document"][0], True, actor="amina", reason="field report")
     review.set_confidential(store, "incident", ids["incident"][1], True, actor="amina", reason="family asked")
     review.reject(store, ids["rejected"][1], actor="amina", reason="not an incident")
     add_user(store, "vera", "viewer", PASSWORD)
-    numbers = sorted({n for pair in ids.values() for n in pair} | {secret_source.id, open_source.id})
-    return {"numbers": numbers, "ids": ids}
+    numbers = sorted({n for pair in ids.values() for n in pair} | {secret_source.id, open_source.id, person_id}
+                     | set(range(1, 12)))  # every registry and event id too
+    return {"numbers": numbers, "ids": ids, "person_id": person_id}
 
 
 def log_in(client: httpx.Client) -> None:
@@ -126,7 +139,8 @@ def public_paths(site: LiveSite) -> list[str]:
 
 
 def leaks(body: str) -> list[str]:
-    found = [kind for kind, marker in MARKERS.items() if marker in body]
+    # Any case: connect's signals and keys hold names folded to lower case.
+    found = [kind for kind, marker in MARKERS.items() if marker.casefold() in body.casefold()]
     if "$argon2" in body:
         found.append("password hash")
     return found
@@ -226,3 +240,27 @@ def test_incidents_bulk_loaded_into_a_confidential_document_stay_hidden(store: S
     [loaded] = store.incidents(document_id=document_id)
     assert loaded.coder_version == "2.bulk"
     assert browse.incident_with_document(store, loaded.id or 0) is None
+
+
+def test_a_withheld_name_is_blacked_out_and_not_searchable(store: Store, planted: dict[str, Any]) -> None:
+    from civicwatch.store import browse
+    from civicwatch.store.browse import IncidentFilters
+
+    marker = MARKERS["person"]
+    _, incident_id = planted["ids"]["person"]
+    found = browse.incident_with_document(store, incident_id)
+
+    assert found is not None and found[1] is not None
+    incident, document = found
+    assert incident.persons == ["[name withheld]"]
+    assert marker not in document.text and "█" * len(marker) in document.text
+    # Offsets still hold: the highlighted evidence is the blacked-out span of the blacked-out text.
+    assert document.text[incident.evidence_start:incident.evidence_end] == incident.evidence
+    assert browse.public_search(store, marker, limit=20) == []
+    assert browse.incident_page(store, IncidentFilters(q=marker), cursor=None, limit=50)[0] == []
+    # The rest of the query still works; the withheld word just does not narrow or widen it.
+    with_name = browse.incident_page(store, IncidentFilters(q=f"Bishkek {marker}"), cursor=None, limit=50)[0]
+    without = browse.incident_page(store, IncidentFilters(q="Bishkek"), cursor=None, limit=50)[0]
+    assert [i.id for i in with_name] == [i.id for i in without] and incident_id in [i.id for i in without]
+    names = browse.names_page(store, "persons", cursor=None, limit=50)[0]
+    assert PUBLIC in [n.name for n in names] and marker not in [n.name for n in names]

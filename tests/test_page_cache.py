@@ -96,3 +96,29 @@ def test_a_browser_gets_the_kept_page_gzipped_and_others_get_it_plain(site: Live
     assert unzipped.headers[HIT] == "hit" and "content-encoding" not in unzipped.headers
     assert unzipped.content == plain.content
     assert "Accept-Encoding" in zipped.headers["vary"]
+
+
+def test_with_a_publish_lag_new_material_waits_but_a_withdrawal_shows_at_once(store: Store) -> None:
+    """While ``process`` writes, pages are served from memory for the lag; a researcher's mark ends that."""
+    from civicwatch.store import review
+
+    add_reports(store)
+    live = LiveSite(store, public_lag_seconds=60)
+    live.start()
+    try:
+        first = live.get("/incidents?country=UZ")
+        add_reports(store, [("Blogger detained in Namangan",
+                             "Police in Namangan detained the blogger Sardor Ismoilov on 4 May 2025 (fictional).",
+                             "2025-05-04")])
+        during_lag = live.get("/incidents?country=UZ")
+        [shown] = [i for i in store.incidents() if i.country == "UZ" and i.id is not None][:1]
+        review.set_confidential(store, "incident", shown.id or 0, True, actor="amina", reason="family asked")
+        after_mark = live.get("/incidents?country=UZ")
+    finally:
+        live.stop()
+        LiveSite(store)  # the lag is per process: put the default (none) back for the next tests
+
+    assert during_lag.headers[HIT] == "hit" and during_lag.content == first.content
+    assert HIT not in after_mark.headers
+    assert "Ismoilov" in after_mark.text  # the new report shows with the next rendering
+    assert shown.evidence not in after_mark.text

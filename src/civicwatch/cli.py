@@ -436,12 +436,16 @@ def _count_lines(path: Path) -> int:
 @app.command()
 def process(
     limit: Annotated[int | None, typer.Option(min=1, help="Code at most this many documents in this run.")] = None,
+    connect: Annotated[bool, typer.Option(
+        "--connect/--no-connect",
+        help="Afterwards connect the new incidents into events and register the people and organisations they "
+             "name (as `civicwatch connect` does).")] = True,
     json_output: JsonOption = False,
     codebook: CodebookOption = None,
     database: DatabaseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Code every stored document not yet coded by the current coder, and store its incidents.
+    """Code every stored document not yet coded by the current coder, store its incidents, and connect them.
 
     After a coder upgrade, machine-coded incidents are coded again; incidents a person made or edited are
     never overwritten. Safe to interrupt: a re-run carries on where it stopped.
@@ -462,14 +466,23 @@ def process(
             task = progress.add_task("coding", total=total)
             summary = _run(lambda: process_documents(store, coder, limit=limit, coder_version=coder.version,
                                                      report=lambda event, value: progress.advance(task)))
+        connected = None
+        if connect and summary.incidents:
+            from civicwatch.store.events import connect as connect_incidents
+
+            connected = _run(lambda: connect_incidents(store))
     for failure in summary.failures:
         err.print(f"[yellow]failed:[/yellow] {escape(str(failure))}", highlight=False)
     if json_output:
         out.print_json(data={"documents": summary.documents, "incidents": summary.incidents,
-                             "failed": summary.failed, "coder_version": coder.version})
+                             "failed": summary.failed, "coder_version": coder.version,
+                             "new_events": connected.new_events if connected else 0})
     else:
         out.print(f"Coded {summary.documents} documents: {summary.incidents} incidents, {summary.failed} failed "
                   f"(coder {coder.version}).", highlight=False)
+        if connected:
+            out.print(f"Connected {connected.incidents} incidents: {connected.new_events} new events, "
+                      f"{connected.joined} reports of an event already known.", highlight=False)
     if summary.failed:
         raise typer.Exit(1)
 
@@ -536,22 +549,14 @@ def serve(
     """
     import uvicorn
 
-    from civicwatch.web.app import create_app
-    from civicwatch.web.auth import load_secret
+    from civicwatch.web.app import app_from_settings
 
     settings = _settings(database, config)
     with _store(settings):
         pass  # refuse an uninitialised database before listening, with the usual one-line error
     err.print(f"Serving {_safe_url(settings.database_url)} on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
     if workers == 1:
-        application = create_app(
-            settings.database_url,
-            page_cache_bytes=settings.page_cache_mb * 2**20,
-            secret_key=load_secret(settings.data_dir, settings.secret_key),
-            trust_proxy=settings.trust_proxy,
-            publish=settings.publish,
-            data_dir=settings.data_dir,
-        )
+        application = app_from_settings(settings)
         # proxy_headers: uvicorn would otherwise believe X-Forwarded-Proto from 127.0.0.1 whatever trust_proxy says.
         uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=settings.trust_proxy)
     else:
@@ -560,6 +565,7 @@ def serve(
         os.environ["CIVICWATCH_DATA_DIR"] = settings.data_dir  # the workers share one session secret
         os.environ["CIVICWATCH_TRUST_PROXY"] = str(settings.trust_proxy)
         os.environ["CIVICWATCH_PUBLISH"] = settings.publish
+        os.environ["CIVICWATCH_PUBLIC_LAG_SECONDS"] = str(settings.public_lag_seconds)
         uvicorn.run("civicwatch.web.app:app_from_environment", factory=True, workers=workers, host=host,
                     port=port, log_level="warning", proxy_headers=settings.trust_proxy)
 

@@ -43,6 +43,9 @@ class Settings:
     secret_key: str = ""  # signs session cookies; empty: generated once into data_dir/session-secret
     trust_proxy: bool = False  # behind a reverse proxy: believe its X-Forwarded-Proto (Secure cookies)
     publish: str = "all"  # "all": machine-coded incidents are public (marked so); "reviewed": only accepted ones
+    # How long new machine-made material (collected documents, coded incidents) may take to show on public
+    # pages, which are then served from the page cache meanwhile; a person's change shows at once.
+    public_lag_seconds: float = 30.0
 
     @property
     def user_agent(self) -> str:

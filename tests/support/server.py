@@ -149,9 +149,11 @@ REPORTS = [
 
 def add_reports(store: Store, reports: list[tuple[str, str, str]] | None = None) -> list[int]:
     """Store ``reports`` (default ``REPORTS``) as documents, then code every uncoded document with the
-    real coder (``civicwatch.code.process``); returns the new documents' ids."""
+    real coder (``civicwatch.code.process``) and connect them, as ``civicwatch process`` does; returns the
+    new documents' ids."""
     from civicwatch.code.process import process
     from civicwatch.model import Document
+    from civicwatch.store.events import connect
 
     ids = []
     for n, (title, text, published) in enumerate(REPORTS if reports is None else reports):
@@ -161,6 +163,7 @@ def add_reports(store: Store, reports: list[tuple[str, str, str]] | None = None)
         )
         ids.append(store.add_document(document, signature=None, bands=[]))
     process(store, _coder())
+    connect(store)
     return ids
 
 

@@ -19,9 +19,10 @@ import json
 import math
 import re
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -52,6 +53,8 @@ from civicwatch.model import Document, Incident
 from civicwatch.store.db import Store
 from civicwatch.store.schema import data_version, documents, incidents, sightings, sources
 from civicwatch.store.visibility import PUBLIC_VISIBILITY
+from civicwatch.store.withheld import Withheld
+from civicwatch.store.withheld import load as _load_withheld
 
 MAX_LIMIT = 200
 _CURSOR_CHARS = 512  # longer than any cursor we hand out
@@ -185,7 +188,8 @@ def document_page(
     )
     with store._read() as connection:
         rows = connection.execute(query).all()
-    page = [_public_document(row) for row in rows[:limit]]
+    blackout = withheld(store)
+    page = [blackout.document(_public_document(row)) for row in rows[:limit]]
     following = encode_cursor("documents", [page[-1].id]) if len(rows) > limit and page else None
     return page, following
 
@@ -197,7 +201,7 @@ def public_document(store: Store, document_id: int) -> Document | None:
     with store._read() as connection:
         query = select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == document_id, public_document_rule())
         row = connection.execute(query).first()
-    return None if row is None else _public_document(row)
+    return None if row is None else withheld(store).document(_public_document(row))
 
 
 # -- incidents -----------------------------------------------------------------------------------
@@ -392,7 +396,8 @@ def incident_page(
     _check_limit(limit)
     if filters.sort not in SORTS:
         raise UsageError(f"sort={filters.sort}", "expected one of: " + ", ".join(SORTS))
-    query = _incident_query(filters, store.dialect)
+    blackout = withheld(store)
+    query = _incident_query(_without_withheld(filters, blackout), store.dialect)
     if cursor:
         query = query.where(_after(store, filters, cursor))
     if filters.sort == "confidence":
@@ -401,7 +406,7 @@ def incident_page(
         query = query.order_by(*_date_order(store.dialect))
     with store._read() as connection:
         rows = connection.execute(query.limit(limit + 1)).all()
-    page = [_incident(row) for row in rows[:limit]]
+    page = [blackout.incident(_incident(row)) for row in rows[:limit]]
     following = _cursor_after(filters, page[-1]) if len(rows) > limit and page else None
     return page, following
 
@@ -411,15 +416,16 @@ def recent_incidents(
 ) -> list[tuple[Incident, datetime]]:
     """The public incidents matching ``filters`` coded or edited most recently, with that time: for feeds."""
     _check_limit(limit)
+    blackout = withheld(store)
     query = (
-        _incident_query(filters, store.dialect)
+        _incident_query(_without_withheld(filters, blackout), store.dialect)
         .add_columns(incidents.c.updated_at)
         .order_by(incidents.c.updated_at.desc(), incidents.c.id.desc())
         .limit(limit)
     )
     with store._read() as connection:
         rows = connection.execute(query).all()
-    return [(_incident(row), row.updated_at) for row in rows]
+    return [(blackout.incident(_incident(row)), row.updated_at) for row in rows]
 
 
 def incident_with_document(store: Store, incident_id: int) -> tuple[Incident, Document | None] | None:
@@ -436,7 +442,8 @@ def incident_with_document(store: Store, incident_id: int) -> tuple[Incident, Do
         document = connection.execute(
             select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == found.document_id, public_document_rule())
         ).first()
-    return found, None if document is None else _public_document(document)
+    blackout = withheld(store)
+    return blackout.incident(found), None if document is None else blackout.document(_public_document(document))
 
 
 def incidents_of_document(store: Store, document_id: int) -> list[Incident]:
@@ -448,39 +455,76 @@ def incidents_of_document(store: Store, document_id: int) -> list[Incident]:
         .where(incidents.c.document_id == document_id, _public())
         .order_by(incidents.c.evidence_start, incidents.c.id)
     )
+    blackout = withheld(store)
     with store._read() as connection:
-        return [_incident(row) for row in connection.execute(query)]
+        return [blackout.incident(_incident(row)) for row in connection.execute(query)]
 
 
 # -- aggregates, cached briefly ------------------------------------------------------------------
 
 # Counting over every incident reads the whole table: at a million rows that is far too slow for each
 # view of the home page. Aggregates are kept until the data version (raised by every write, see
-# ``Store.data_version``) moves on: exact, and never a stale count after an edit or a confidential mark.
+# ``Store.data_version``) moves on, or, with a publish lag (``set_publish_lag``, the ``serve`` default),
+# for up to that many seconds after machine writes: while ``process`` writes all day, a busy country page
+# is counted once per lag, not once per view. A change a person made (a confidential mark, a rejection,
+# an edit: ``Store.data_versions``) ends every cached aggregate at once, lag or not.
 _T = TypeVar("_T")
-_cache: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], tuple[int, Any]]] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _Kept:
+    version: int
+    person_change: int
+    at: float
+    value: Any
+
+
+_cache: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], _Kept]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
+_publish_lag = [0.0]
+_MAX_KEPT = 5_000  # distinct keys (countries, pages of names) kept per store before starting afresh
+
+
+def set_publish_lag(seconds: float) -> None:
+    """How long, after machine writes, cached aggregates may still be used (0: never; the library default).
+
+    New documents and incidents then take up to ``seconds`` to be counted on public pages; what a person
+    withdraws or changes is never shown from the cache.
+    """
+    if not 0 <= seconds <= 3600:
+        raise UsageError(f"public_lag_seconds = {seconds}", "expected 0 to 3600 seconds")
+    _publish_lag[0] = float(seconds)
 
 
 def _data_version(connection: Connection) -> int:
     return int(connection.execute(select(data_version.c.version)).scalar() or 0)
 
 
+def _fresh(kept: _Kept, version: int, person_change: int, now: float) -> bool:
+    return kept.person_change == person_change and (kept.version == version or now - kept.at < _publish_lag[0])
+
+
 def _cached(store: Store, key: tuple[Any, ...], compute: Callable[[Connection], _T]) -> _T:
-    """``compute(connection)``, remembered per store and ``key`` while the data version stays the same."""
+    """``compute(connection)``, remembered per store and ``key`` while the data stays the same (or within the lag)."""
+    from civicwatch.store.db import versions
+
     with store._read() as connection:
-        version = _data_version(connection)  # read in the same transaction as the computation
+        version, person_change = versions(connection)  # read in the same transaction as the computation
+        now = time.monotonic()
         with _cache_lock:
             hit = _cache.get(store, {}).get(key)
-        if hit is not None and hit[0] == version:
-            result: _T = hit[1]
+        if hit is not None and _fresh(hit, version, person_change, now):
+            result: _T = hit.value
             return result
         result = compute(connection)
     with _cache_lock:
         entries = _cache.setdefault(store, {})
-        if any(old != version for old, _ in entries.values()):
-            entries.clear()  # everything older is stale: do not let dead entries pile up
-        entries[key] = (version, result)
+        stale = [k for k, kept in entries.items() if not _fresh(kept, version, person_change, now)]
+        for k in stale:  # do not let dead entries pile up
+            del entries[k]
+        if len(entries) >= _MAX_KEPT:
+            entries.clear()
+        entries[key] = _Kept(version, person_change, now, result)
     return result
 
 
@@ -488,6 +532,25 @@ def clear_cache() -> None:
     """Forget every cached aggregate (for tests and after bulk edits)."""
     with _cache_lock:
         _cache.clear()
+
+
+def withheld(store: Store) -> Withheld:
+    """The names of confidential persons and organisations, to black out of public output (``store/withheld.py``).
+
+    Every public read passes its incidents, documents and snippets through it; cached until the data changes.
+    """
+    return _cached(store, ("withheld",), _load_withheld)
+
+
+# A text query that matches nothing (no letter or digit): what a query of withheld words only becomes.
+_MATCH_NOTHING = "-"
+
+
+def _without_withheld(filters: IncidentFilters, blackout: Withheld) -> IncidentFilters:
+    """``filters`` with withheld names taken out of the text query: searching for one must find nothing more."""
+    if not blackout or not filters.q:
+        return filters
+    return replace(filters, q=blackout.query(filters.q) or _MATCH_NOTHING)
 
 
 def _elements(column: Any, dialect: str) -> FromClause:
@@ -550,74 +613,92 @@ NAME_KINDS: tuple[NameKind, ...] = ("persons", "organisations")
 
 @dataclass(frozen=True)
 class NamedCount:
-    """A person or organisation named in public incidents: the name as written, where, how often."""
+    """A registered person or organisation named in public incidents: its case id, name, where, how often."""
 
     name: str
     countries: list[str]
     incidents: int
+    id: int | None = None  # the registry entry (``/persons/{id}``, ``/organisations/{id}``)
 
 
-def _name_column(kind: str) -> Any:
+def _registry(kind: str) -> tuple[Any, Any, Any]:
+    """(entries, links to incidents, the link's column naming the entry) of the persons or organisations registry."""
+    from civicwatch.store.schema import organisation_incidents, organisations, person_incidents, persons
+
     if kind not in NAME_KINDS:
         raise UsageError(kind, "expected one of: " + ", ".join(NAME_KINDS))
-    return incidents.c[kind]
+    if kind == "persons":
+        return persons, person_incidents, person_incidents.c.person_id
+    return organisations, organisation_incidents, organisation_incidents.c.organisation_id
 
 
-def _named_query(store: Store, kind: str, country: str | None) -> tuple[Select[Any], Any]:
-    """Names in ``kind`` lists with their countries and incident counts, grouped by name; and the name column."""
-    element = _elements(_name_column(kind), store.dialect)
+def _named_query(store: Store, kind: str, country: str | None) -> tuple[Select[Any], Any, Any]:
+    """Registry entries with their public incidents' countries and count, one row each; the name and count columns.
+
+    The registry (``civicwatch connect``) has merged the spellings of one name, so a person written three
+    ways is one row; a confidential entry is left out, and so is one whose incidents are all hidden.
+    """
+    entries, links, entry_id = _registry(kind)
     # Byte order on both engines, so pages and cursors agree whatever PostgreSQL's locale is.
-    name = element.c.value if store.dialect == "sqlite" else collate(element.c.value, "C")
+    name = entries.c.name if store.dialect == "sqlite" else collate(entries.c.name, "C")
     if store.dialect == "sqlite":
         countries = func.group_concat(distinct(incidents.c.country))
     else:
         countries = func.string_agg(distinct(incidents.c.country), literal(","))
+    count = func.count(distinct(incidents.c.id))
     query = (
-        select(name.label("name"), countries.label("countries"), func.count(distinct(incidents.c.id)).label("n"))
-        .select_from(incidents)
-        .where(_public())
-        .group_by(name)
+        select(entries.c.id, name.label("name"), countries.label("countries"), count.label("n"))
+        .select_from(links)
+        .join(incidents, incidents.c.id == links.c.incident_id)
+        .join(entries, entries.c.id == entry_id)
+        .where(_public(), entries.c.confidential.is_(False))
+        .group_by(entries.c.id, entries.c.name)
     )
     if country:
         query = query.where(incidents.c.country == country.upper())
-    return query, name
+    return query, name, count
 
 
 def _named(row: Row[Any]) -> NamedCount:
     return NamedCount(name=str(row.name), countries=sorted(str(row.countries or "").split(",")),
-                      incidents=int(row.n))
+                      incidents=int(row.n), id=int(row.id))
 
 
 def names_page(
     store: Store, kind: str, *, cursor: str | None, limit: int, country: str | None = None
 ) -> tuple[list[NamedCount], str | None]:
-    """One page of the persons (``kind="persons"``) or organisations named in public incidents, by name.
+    """One page of the registered persons (``kind="persons"``) or organisations named in public incidents, by name.
 
-    Each name comes once, as written in the incidents, with the countries of the incidents naming it
-    and their number. Raises ``UsageError`` for another ``kind``, a bad cursor or ``limit``.
+    Each entry comes once under its registry name, with the countries of its public incidents and their
+    number. Raises ``UsageError`` for another ``kind``, a bad cursor or ``limit``.
     """
     _check_limit(limit)
-    query, name = _named_query(store, kind, country)
+    query, name, _ = _named_query(store, kind, country)
+    entries = _registry(kind)[0]
     if cursor:
-        (after,) = decode_cursor(cursor, f"names:{kind}", (str,))
-        query = query.having(name > after)
-    with store._read() as connection:
-        rows = connection.execute(query.order_by(name).limit(limit + 1)).all()
-    page = [_named(row) for row in rows[:limit]]
-    following = encode_cursor(f"names:{kind}", [page[-1].name]) if len(rows) > limit and page else None
-    return page, following
-
-
-def most_named(store: Store, kind: str, *, country: str, limit: int) -> list[NamedCount]:
-    """The persons or organisations named most often in one country's public incidents (then by name)."""
-    _check_limit(limit)
-    query, name = _named_query(store, kind, country)
-    query = query.order_by(func.count(distinct(incidents.c.id)).desc(), name).limit(limit)
+        after, after_id = decode_cursor(cursor, f"names:{kind}", (str, int))
+        query = query.having(or_(name > after, and_(name == after, entries.c.id > after_id)))
+    query = query.order_by(name, entries.c.id).limit(limit + 1)
 
     def compute(connection: Connection) -> list[NamedCount]:
         return [_named(row) for row in connection.execute(query)]
 
-    # An aggregate over a whole country's incidents: cached like the counts, until the data changes.
+    # Grouping every link of the registry: cached like the counts, until the data changes.
+    rows = _cached(store, ("names", kind, country.upper() if country else None, cursor, limit), compute)
+    page = rows[:limit]
+    following = encode_cursor(f"names:{kind}", [page[-1].name, page[-1].id]) if len(rows) > limit and page else None
+    return page, following
+
+
+def most_named(store: Store, kind: str, *, country: str, limit: int) -> list[NamedCount]:
+    """The registered persons or organisations named most often in one country's public incidents (then by name)."""
+    _check_limit(limit)
+    query, name, count = _named_query(store, kind, country)
+    query = query.order_by(count.desc(), name).limit(limit)
+
+    def compute(connection: Connection) -> list[NamedCount]:
+        return [_named(row) for row in connection.execute(query)]
+
     return _cached(store, ("named", kind, country.upper(), limit), compute)
 
 
@@ -692,7 +773,8 @@ def documents_by_id(store: Store, ids: Iterable[int]) -> dict[int, Document]:
         rows = connection.execute(
             select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id.in_(wanted), public_document_rule())
         ).all()
-    return {int(row.id): _public_document(row) for row in rows}
+    blackout = withheld(store)
+    return {int(row.id): blackout.document(_public_document(row)) for row in rows}
 
 
 def public_search(store: Store, query: str, *, limit: int) -> list[tuple[Document, str]]:
@@ -702,7 +784,11 @@ def public_search(store: Store, query: str, *, limit: int) -> list[tuple[Documen
     more than ``limit`` so that they do not leave the page short).
     """
     _check_limit(limit)
-    hits = store.search(query, limit=limit * 2 + 10)
+    blackout = withheld(store)
+    asked = blackout.query(query)
+    if not asked:  # only withheld words: finding anything would tell where the name stands
+        return []
+    hits = store.search(asked, limit=limit * 2 + 10)
     if not hits:
         return []
     wanted = [doc.id for doc, _ in hits if doc.id is not None]
@@ -710,4 +796,4 @@ def public_search(store: Store, query: str, *, limit: int) -> list[tuple[Documen
         allowed = set(connection.execute(
             select(documents.c.id).where(documents.c.id.in_(wanted), public_document_rule())
         ).scalars())
-    return [(doc, snippet) for doc, snippet in hits if doc.id in allowed][:limit]
+    return [(blackout.document(doc), blackout.text(snippet)) for doc, snippet in hits if doc.id in allowed][:limit]

@@ -199,12 +199,16 @@ def case(store: Store, entity_id: int, kind: Kind = "persons", *, public: bool =
         if public:
             query = query.where(browse.public_incident())
         members = connection.execute(query).all()
+    if public and not members:  # known only from hidden incidents: the public does not learn the name
+        return None
+    blackout = browse.withheld(store) if public else None
     found = Case(int(row.id), kind, row.name, names, list(row.roles), list(row.countries), bool(row.confidential))
     for m in members:
         url = browse.public_url(m.url) if public else m.url
         for kind_of in m.types:
             if kind_of in STEPS:
-                found.steps.append(Step(STEPS[kind_of], m.date, int(m.id), int(m.document_id), m.title, url))
+                title = blackout.text(m.title) if blackout else m.title
+                found.steps.append(Step(STEPS[kind_of], m.date, int(m.id), int(m.document_id), title, url))
     order = list(STEPS.values())
     found.steps.sort(key=lambda s: (s.date or "9999", order.index(s.step), s.incident_id))
     found.status = case_status(found.steps)

@@ -39,6 +39,7 @@ from civicwatch.errors import SourceExistsError, StoreError, UsageError
 from civicwatch.model import INCIDENT_FIELDS, Document, Incident, Sighting, Source, SourceKind
 from civicwatch.store import audit, checks, engine, migrate, visibility
 from civicwatch.store.schema import (
+    audit_log,
     codings,
     data_version,
     document_bands,
@@ -130,6 +131,17 @@ class Store:
         """
         with self._read() as connection:
             return int(connection.execute(select(data_version.c.version)).scalar() or 0)
+
+    def data_versions(self) -> tuple[int, int]:
+        """(the data version, the id of the newest change a person made to public material), read together.
+
+        The second number moves with every audited change but account changes: a confidential mark, a
+        rejection, an edit, a removed source. Caches may keep showing pages for a while after machine
+        writes (new documents and incidents), never after such a change (``web/cache.py``). Two
+        primary-key reads.
+        """
+        with self._read() as connection:
+            return versions(connection)
 
     def _missing_sqlite_file(self) -> bool:
         path = engine.sqlite_path(self._url)
@@ -649,6 +661,14 @@ class Store:
             return checks.problems(connection)
 
 
+
+
+def versions(connection: Connection) -> tuple[int, int]:
+    """``Store.data_versions`` inside an open transaction."""
+    last_change = (select(audit_log.c.id).where(audit_log.c.item_kind != "user")
+                   .order_by(audit_log.c.id.desc()).limit(1).scalar_subquery())
+    row = connection.execute(select(select(data_version.c.version).scalar_subquery(), last_change)).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def _raise_data_version(connection: Connection) -> None:

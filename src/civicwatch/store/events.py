@@ -167,13 +167,23 @@ def event(store: Store, event_id: int, *, public: bool = True) -> EventView | No
         members = connection.execute(query).all()
     if public and not members:
         return None
-    view = EventView(row.id, row.country, row.month, bool(row.locked), json.loads(row.signals))
+    signals = json.loads(row.signals)
+    blackout = browse.withheld(store) if public else None
+    if public:
+        # Only joins between reports the public sees, and no withheld name among the names that matched.
+        shown = {int(m.id) for m in members}
+        signals = [{**join, "names": [n for n in join.get("names", []) if not (blackout and blackout.is_withheld(n))]}
+                   for join in signals if join.get("incident_id") in shown and join.get("with") in shown]
+    view = EventView(row.id, row.country, row.month, bool(row.locked), signals)
     for member in members:
         incident = _joined_incident(member)
+        title = member.title
+        if blackout:
+            incident, title = blackout.incident(incident), blackout.text(title)
         view.incidents.append(incident)
         url = browse.public_url(member.url) if public else member.url
         view.sources.append({"incident_id": incident.id, "document_id": incident.document_id,
-                             "title": member.title, "url": url, "published": member.published})
+                             "title": title, "url": url, "published": member.published})
     return view
 
 

@@ -245,7 +245,7 @@ class CountryList(BaseModel):
     next: str | None = None
 
 
-NAME_EXAMPLE: dict[str, Any] = {"name": "Dilshod Tarakov", "countries": ["UZ"], "incidents": 2}
+NAME_EXAMPLE: dict[str, Any] = {"id": 7, "name": "Dilshod Tarakov", "countries": ["UZ"], "incidents": 2}
 SOURCE_EXAMPLE: dict[str, Any] = {
     "name": "Monitor news", "kind": "feed", "url": "https://monitor.example.org/feed.xml",
     "last_run_at": "2024-05-04T08:00:00Z", "last_ok_at": "2024-05-04T08:00:00Z", "item_count": 120,
@@ -253,10 +253,11 @@ SOURCE_EXAMPLE: dict[str, Any] = {
 
 
 class NameOut(BaseModel):
-    """A person or organisation named in incidents, as the reports write it."""
+    """A registered person or organisation named in public incidents (its spellings merged by ``connect``)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [NAME_EXAMPLE]})
 
+    id: int = Field(description="the registry id: its case is /api/v1/persons/{id} or /api/v1/organisations/{id}")
     name: str
     countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes of the incidents naming it")
     incidents: int = Field(description="number of public incidents naming it")
@@ -295,7 +296,7 @@ class SourceList(BaseModel):
 
 def name_out(named: NamedCount) -> NameOut:
     """The API's view of a named person or organisation."""
-    return NameOut(name=named.name, countries=named.countries, incidents=named.incidents)
+    return NameOut(id=named.id or 0, name=named.name, countries=named.countries, incidents=named.incidents)
 
 
 def source_out(source: PublicSource) -> SourceOut:

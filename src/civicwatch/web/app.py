@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicwatch import __version__
+from civicwatch.config import Settings
 from civicwatch.errors import StoreError, UsageError
 from civicwatch.store import Store, browse
 from civicwatch.web import accounts, admin, api, auth, downloads, feeds, pages, reports, review
@@ -75,6 +76,7 @@ def create_app(
     trust_proxy: bool = False,
     publish: str = "all",
     data_dir: str | None = None,
+    public_lag_seconds: float = 0.0,
 ) -> FastAPI:
     """The civicwatch web site, API and feeds over the database at ``database_url``.
 
@@ -85,8 +87,11 @@ def create_app(
     (``auth.load_secret``; None: a random key for this process only, so sessions end with it);
     ``trust_proxy`` believes X-Forwarded-Proto for the cookies' Secure flag. ``publish`` is "all"
     (machine-coded incidents are public, marked so) or "reviewed" (only accepted or person-made ones).
+    ``public_lag_seconds``: how long after machine writes cached pages and counts may still be shown
+    (0: none); a person's change always shows at once.
     """
     browse.set_publish_mode(publish)  # ``data_dir``: where field-report uploads go (None: files refused)
+    browse.set_publish_lag(public_lag_seconds)
     store = Store(database_url)
 
     @asynccontextmanager
@@ -107,7 +112,7 @@ def create_app(
     auth.install(app, secret_key or secrets.token_urlsafe(48), trust_proxy=trust_proxy)
     app.add_middleware(SecurityHeaders)
     # Outermost, so a page served from memory skips routing and rendering; it keeps the security headers.
-    app.add_middleware(PageCache, store=store, max_bytes=page_cache_bytes)
+    app.add_middleware(PageCache, store=store, max_bytes=page_cache_bytes, lag_seconds=public_lag_seconds)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1", api.create_api(store), name="api")
     app.include_router(feeds.router)
@@ -174,12 +179,8 @@ def _add_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(Exception, server_error)
 
 
-def app_from_environment() -> FastAPI:
-    """``create_app`` for the database in ``$CIVICWATCH_DATABASE_URL``: the factory each worker process of
-    ``civicwatch serve --workers N`` calls (uvicorn starts workers from an import string, not an object)."""
-    from civicwatch.config import load_settings
-
-    settings = load_settings()
+def app_from_settings(settings: Settings) -> FastAPI:
+    """``create_app`` as the operator's settings say (``civicwatch serve``)."""
     return create_app(
         settings.database_url,
         page_cache_bytes=settings.page_cache_mb * 2**20,
@@ -187,4 +188,13 @@ def app_from_environment() -> FastAPI:
         trust_proxy=settings.trust_proxy,
         publish=settings.publish,
         data_dir=settings.data_dir,
+        public_lag_seconds=settings.public_lag_seconds,
     )
+
+
+def app_from_environment() -> FastAPI:
+    """``create_app`` for the database in ``$CIVICWATCH_DATABASE_URL``: the factory each worker process of
+    ``civicwatch serve --workers N`` calls (uvicorn starts workers from an import string, not an object)."""
+    from civicwatch.config import load_settings
+
+    return app_from_settings(load_settings())

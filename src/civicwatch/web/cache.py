@@ -5,9 +5,15 @@ first page of a filtered list) while the data changes only when ``collect``, ``p
 researcher writes. Each response is kept under its address and the database's data version
 (``Store.data_version``, raised by every write transaction): the first view after a change renders
 the page, later views of the same address send the same bytes without touching the templates or
-the database again (but for the one-row version read). A cached page can therefore never be older
-than the data, which matters most for confidentiality: a document marked confidential disappears
-from every cached page at the same moment as from the database.
+the database again (but for the version read).
+
+What a person changes shows at once: a confidential mark, a rejection, an edit or a removed source
+(every audited change, ``Store.data_versions``) empties the cache, so a withdrawn document
+disappears from every cached page at the same moment as from the database. Machine writes (``collect``,
+``process``, ``connect`` adding documents and incidents) do not: with a publish lag (``lag_seconds``,
+the ``public_lag_seconds`` setting, 30 s by default for ``serve``) a page already kept is sent for up
+to that long after them. While ``process`` writes all day, a busy page is rendered once per lag instead
+of at every view; new material takes at most the lag to appear.
 
 Pages are kept gzipped, and sent so to clients that accept it (every browser): memory holds ten
 times more pages, and the wire carries a tenth of the weight.
@@ -47,6 +53,7 @@ class _Entry:
     headers: list[tuple[bytes, bytes]]  # without Content-Length and Vary, which depend on the encoding sent
     gzipped: bytes  # kept compressed: a busy country page is 200 kB of HTML and SVG, a tenth of that gzipped
     stored_at: float
+    version: int  # the data version the page was rendered at
 
     def send_as(self, gzip_accepted: bool) -> tuple[list[tuple[bytes, bytes]], bytes]:
         """The headers and body to send: the kept bytes to a client that takes gzip, else the page itself."""
@@ -64,13 +71,14 @@ class PageCache:
     ``max_bytes=0`` turns it off (every request is rendered).
     """
 
-    def __init__(self, app: ASGIApp, store: Store, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, store: Store, max_bytes: int, lag_seconds: float = 0.0) -> None:
         self.app = app
         self.store = store
         self.max_bytes = max_bytes
+        self.lag_seconds = lag_seconds
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._bytes = 0
-        self._version: int | None = None
+        self._version: tuple[int, int] | None = None  # (data version, newest change by a person)
         self.hits = 0
         self.misses = 0
 
@@ -84,7 +92,7 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         entry = self._entries.get(key)
-        if entry is not None and time.monotonic() - entry.stored_at < MAX_AGE_SECONDS:
+        if entry is not None and self._usable(entry, version[0]):
             self._entries.move_to_end(key)
             self.hits += 1
             headers, body = entry.send_as(_accepts_gzip(scope))
@@ -102,19 +110,25 @@ class PageCache:
             return None
         return (scope["path"], scope["query_string"], tuple(headers.get(name, b"") for name in _VARYING))
 
-    def _current_version(self) -> int | None:
+    def _usable(self, entry: _Entry, version: int) -> bool:
+        age = time.monotonic() - entry.stored_at
+        return age < MAX_AGE_SECONDS and (entry.version == version or age < self.lag_seconds)
+
+    def _current_version(self) -> tuple[int, int] | None:
         try:
-            # One primary-key read; called on the event loop, as it is cheaper than a thread hop.
-            version = self.store.data_version()
+            # Two primary-key reads; called on the event loop, as it is cheaper than a thread hop.
+            version = self.store.data_versions()
         except Exception:  # an unmigrated or unreachable database: nothing cached is trustworthy
             self._clear()
             return None
-        if version != self._version:
-            self._clear()
-            self._version = version
+        if self._version is None or version[1] != self._version[1]:
+            self._clear()  # a person changed something: nothing kept may be shown again
+        self._version = version
         return version
 
-    async def _render_and_keep(self, key: Key, version: int, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _render_and_keep(
+        self, key: Key, version: tuple[int, int], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0
@@ -139,8 +153,10 @@ class PageCache:
 
         await self.app(scope, receive, send_and_copy)
 
-    def _keep(self, key: Key, version: int, start: Message, body: bytes) -> None:
-        if version != self._version:
+    def _keep(self, key: Key, version: tuple[int, int], start: Message, body: bytes) -> None:
+        if self._version is None or version[1] != self._version[1]:
+            return  # a person changed something while this page was rendered: it may show what is withdrawn
+        if version[0] != self._version[0] and not self.lag_seconds:
             return  # the data changed while this page was rendered: it may mix old and new
         if any(name.lower() == b"content-encoding" for name, _ in start.get("headers", [])):
             return  # already encoded by someone else: not ours to re-encode
@@ -151,7 +167,7 @@ class PageCache:
         if old is not None:
             self._bytes -= len(old.gzipped)
         headers = [(n, v) for n, v in start.get("headers", []) if n.lower() not in (b"content-length", b"vary")]
-        self._entries[key] = _Entry(start["status"], headers, gzipped, time.monotonic())
+        self._entries[key] = _Entry(start["status"], headers, gzipped, time.monotonic(), version[0])
         self._bytes += len(gzipped)
         while self._bytes > self.max_bytes and self._entries:
             _, evicted = self._entries.popitem(last=False)

@@ -228,25 +228,24 @@ def documents(
 
 
 _NAME_PAGES = {
-    "persons": ("Persons", "People named as affected in the incidents, as the reports write their names."),
-    "organisations": ("Organisations", "Organisations and media outlets named as affected in the incidents."),
+    "persons": ("Persons", "People named as affected in the incidents, each once whatever the spelling or script "
+                "the reports use."),
+    "organisations": ("Organisations", "Organisations and media outlets named as affected in the incidents, each "
+                      "once whatever the spelling."),
 }
 
 
 def _names_page(request: Request, store: Store, kind: str, cursor: str | None) -> Response:
     items, following = browse.names_page(store, kind, cursor=cursor or None, limit=NAMES_PAGE)
     title, intro = _NAME_PAGES[kind]
-    from civicwatch.store import cases  # connect's registry: a name links to its case page
-
-    case_ids = cases.ids_by_alias(store, [item.name for item in items], kind)  # type: ignore[arg-type]
     context = {"kind": kind, "title": title, "intro": intro, "items": items, "next": following,
-               "paged": bool(cursor), "case_ids": case_ids}
+               "paged": bool(cursor)}
     return templates.TemplateResponse(request, "names.html", context)
 
 
 @router.get("/persons")
 def persons(request: Request, store: StoreDep, cursor: Cursor = None) -> Response:
-    """Every person named in public incidents, by name, with countries, counts and a link to the incidents."""
+    """Every registered person named in public incidents, by name, with countries, counts and their case page."""
     return _names_page(request, store, "persons", cursor)
 
 
