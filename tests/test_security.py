@@ -682,3 +682,21 @@ def test_hostile_names_and_queries_are_escaped_on_every_page(live: LiveSite) -> 
 
     assert raw == []
     assert escaped_seen == {"query", "person"}  # the walk did meet the hostile text, escaped
+
+
+# -- passwords (ASVS V2.1, V2.4) ----------------------------------------------------------------------------
+
+
+def test_passwords_need_12_characters_and_may_be_long_and_in_any_script(store: Store) -> None:
+    from civicwatch.errors import UsageError
+
+    long_one = "пароль " * 20 + "密码 ✓"  # 146 characters: kept whole, never truncated
+    add_user(store, "gulnara", "viewer", long_one)
+    with pytest.raises(UsageError, match="at least 12"):
+        add_user(store, "bahrom", "viewer", "elevenchars")
+    with store._read() as connection:
+        stored = connection.execute(select(users.c.password_hash)).scalar_one()
+
+    assert stored.startswith("$argon2id$") and "m=65536" in stored  # argon2id, 64 MiB (RFC 9106's second profile)
+    assert authenticate(store, "gulnara", long_one) is not None
+    assert authenticate(store, "gulnara", long_one[:-1]) is None

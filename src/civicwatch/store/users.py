@@ -32,7 +32,7 @@ from civicwatch.store.db import Store
 from civicwatch.store.schema import users
 
 ROLES = ("viewer", "researcher", "admin")  # each role can do what the ones before it can
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12  # OWASP ASVS 2.1.1; existing shorter passwords still work until changed
 MAX_FAILED_LOGINS = 5  # then the account is locked for LOCK_OUT
 LOCK_OUT = timedelta(minutes=15)
 
