@@ -12,6 +12,7 @@ escaping of hostile text. All names are fictional.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import socket
@@ -235,12 +236,17 @@ def test_every_kind_of_response_carries_the_security_headers(live: LiveSite) -> 
             "403 csrf": anonymous.post("/login", data={"name": "x", "password": "y"}),
             "login redirect": anonymous.get("/review"), "review": researcher.get("/review"),
             "incident as researcher": researcher.get(f"/incidents/{incident_id}"),
+            "event as researcher": researcher.get("/events/1"),
         }
     finally:
         researcher.close()
         anonymous.close()
 
     assert responses["home again (page cache)"].headers.get("x-civicwatch-cache") == "hit"
+    # What a signed-in account sees is kept by no browser or proxy; public pages stay cacheable.
+    for kind in ("review", "incident as researcher", "event as researcher"):
+        assert "no-store" in re.split(r",\s*", responses[kind].headers["cache-control"]), kind
+    assert "no-store" not in responses["home"].headers.get("cache-control", "")
     assert {r.status_code for r in responses.values()} >= {200, 303, 403, 404, 422}
     for kind, response in responses.items():
         try:
@@ -700,3 +706,27 @@ def test_passwords_need_12_characters_and_may_be_long_and_in_any_script(store: S
     assert stored.startswith("$argon2id$") and "m=65536" in stored  # argon2id, 64 MiB (RFC 9106's second profile)
     assert authenticate(store, "gulnara", long_one) is not None
     assert authenticate(store, "gulnara", long_one[:-1]) is None
+
+
+# -- logging (ASVS V7) ----------------------------------------------------------------------------------------
+
+
+def test_sign_in_decisions_are_logged_without_the_password(live: LiveSite, caplog: pytest.LogCaptureFixture) -> None:
+    from civicwatch.store import audit
+
+    add_user(live.store, "malika", "viewer", PASSWORD)
+    client = client_of(live)
+    caplog.set_level(logging.INFO, logger="civicwatch.login")
+    try:
+        for _ in range(MAX_FAILED_LOGINS):
+            assert log_in(client, "malika", "guess number one").status_code == 401
+        assert log_in(client, "evil\nlogin of 'admin'", "guess number two").status_code == 401
+        assert log_in(client, ACCOUNTS["viewer"]).status_code == 303
+    finally:
+        client.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "civicwatch.login"]
+
+    assert sum("login refused for 'malika' from 127.0.0.1" in line for line in lines) == MAX_FAILED_LOGINS
+    assert f"login of {ACCOUNTS['viewer']!r} from 127.0.0.1" in lines
+    assert not [line for line in lines if "\n" in line or "guess number" in line or PASSWORD in line]
+    assert [e.action for e in audit.history(live.store, "user", "malika")] == ["add", "locked"]

@@ -184,6 +184,11 @@ def authenticate(store: Store, name: str, password: str, *, now: datetime | None
         _verify(_DUMMY_HASH, password)
         return None
     if not _verify(row.password_hash, password):
+        if row.failed_logins == MAX_FAILED_LOGINS:  # this failure locked the account: recorded once per lock
+            with store._write(public=False) as connection:
+                audit.record(connection, actor="login", item_kind="user", item_id=row.name, action="locked",
+                             before=None, after={"until": (now + LOCK_OUT).isoformat()},
+                             reason=f"{MAX_FAILED_LOGINS} login attempts without a success")
         return None  # counted already
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
     if _hasher.check_needs_rehash(row.password_hash):  # parameters raised since it was stored
@@ -214,7 +219,7 @@ def _count_attempt(store: Store, name: str, now: datetime) -> Any:
             session_epoch=case((locks, _NEXT_EPOCH), else_=users.c.session_epoch),
         )
         .returning(users.c.id, users.c.name, users.c.role, users.c.created_at, users.c.password_hash,
-                   users.c.session_epoch)
+                   users.c.session_epoch, users.c.failed_logins)
     )
     with store._write(public=False) as connection:
         return connection.execute(statement).first()

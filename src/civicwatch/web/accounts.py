@@ -11,6 +11,7 @@ issued to it before (on another device, or copied by someone else) stops working
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -22,6 +23,9 @@ from civicwatch.web import auth
 from civicwatch.web.render import templates
 
 router = APIRouter()
+# Every sign-in decision, for the operator's log (never the password; the name as repr, so a name with line
+# breaks cannot forge log lines).
+log = logging.getLogger("civicwatch.login")
 
 
 def _store(request: Request) -> Store:
@@ -65,11 +69,14 @@ def login(
     """Check the name and password; on success a new session (new id and token) and a redirect to ``next``."""
     client = request.client.host if request.client else "unknown"
     if not request.app.state.login_limiter.allow(client):
+        log.warning("login refused for %r from %s: too many attempts from this address", name, client)
         return _login_page(request, _local(next), "Too many attempts. Wait a minute and try again.", 429)
     user = authenticate(_store(request), name.strip(), password)
     if user is None:
+        log.warning("login refused for %r from %s: wrong name or password, or the account is locked", name, client)
         message = "Wrong name or password, or the account is locked after repeated failures."
         return _login_page(request, _local(next), message, 401)
+    log.info("login of %r from %s", user.name, client)
     auth.start_session(request, user)  # a new session: an id planted before login is worthless now
     return auth.save_new_session(request, RedirectResponse(_local(next), status_code=303))
 

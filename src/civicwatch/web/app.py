@@ -48,7 +48,12 @@ SECURITY_HEADERS = [
 
 
 class SecurityHeaders:
-    """ASGI middleware adding ``SECURITY_HEADERS`` to every HTTP response (pages, API, feeds, static)."""
+    """ASGI middleware adding ``SECURITY_HEADERS`` to every HTTP response (pages, API, feeds, static).
+
+    A request carrying the session cookie may be answered with what only its account may see (researchers
+    see confidential reports on event pages): unless the route said otherwise, its response is marked
+    ``Cache-Control: private, no-store`` so no browser or proxy keeps it.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -58,10 +63,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        personal = any(name == b"cookie" and auth.COOKIE.encode() in value for name, value in scope["headers"])
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(name, value) for name, value in SECURITY_HEADERS if name not in names]
+                if personal and b"cache-control" not in names:
+                    extra.append((b"cache-control", b"private, no-store"))
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
