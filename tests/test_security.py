@@ -237,6 +237,7 @@ def test_every_kind_of_response_carries_the_security_headers(live: LiveSite) -> 
             "login redirect": anonymous.get("/review"), "review": researcher.get("/review"),
             "incident as researcher": researcher.get(f"/incidents/{incident_id}"),
             "event as researcher": researcher.get("/events/1"),
+            "static as researcher": researcher.get("/static/site.css"),
         }
     finally:
         researcher.close()
@@ -247,6 +248,7 @@ def test_every_kind_of_response_carries_the_security_headers(live: LiveSite) -> 
     for kind in ("review", "incident as researcher", "event as researcher"):
         assert "no-store" in re.split(r",\s*", responses[kind].headers["cache-control"]), kind
     assert "no-store" not in responses["home"].headers.get("cache-control", "")
+    assert "no-store" not in responses["static as researcher"].headers.get("cache-control", "")
     assert {r.status_code for r in responses.values()} >= {200, 303, 403, 404, 422}
     for kind, response in responses.items():
         try:

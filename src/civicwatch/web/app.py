@@ -63,7 +63,9 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        personal = any(name == b"cookie" and auth.COOKIE.encode() in value for name, value in scope["headers"])
+        # Static files are the same for everyone: browsers keep caching them.
+        personal = not scope["path"].startswith("/static/") and any(
+            name == b"cookie" and auth.COOKIE.encode() in value for name, value in scope["headers"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
