@@ -113,11 +113,14 @@ def test_ratings_files_are_read_or_refused_with_the_line(tmp_path: Path, content
     assert refused.value.input == str(path) and says in refused.value.reason
 
 
+# Five journalists (fictional), five detentions: five events, whatever ``connect`` makes of them.
 DETENTIONS = [
     (f"Journalist detained in Tashkent ({n})",
-     f"Police in Tashkent detained the journalist Dilnoza Rahimova{n} on {day} May 2026 after her report "
+     f"Police in Tashkent detained the journalist {name} on {day} May 2026 after her report "
      "on forced labour.", f"2026-05-{day:02d}")
-    for n, day in enumerate((2, 9, 16, 23, 30), start=1)
+    for n, (day, name) in enumerate(zip((2, 9, 16, 23, 30), ("Dilnoza Rahimova", "Gulnora Yusupova",
+                                                            "Malika Tursunova", "Shahlo Qodirova",
+                                                            "Zarina Ergasheva"), strict=True), start=1)
 ]
 
 
@@ -256,3 +259,17 @@ def test_the_watchlist_page_api_and_feed(site: LiveSite) -> None:
     assert "over the last 1 months" in site.get("/watchlist", params={"months": 1}).text
     assert site.get("/api/v1/watchlist", params={"months": 0}).status_code == 422
     assert b"Uzbekistan" not in site.get("/feeds/watchlist.atom", params={"months": 1}).content
+
+
+def test_a_rating_explanation_drops_what_was_hidden_after_rating(store: Store) -> None:
+    from civicwatch.store import review
+
+    _rated(store)
+    before = ratings.current_ratings(store)["UZ"].contributions
+    hidden = next(i for i in store.incidents() if i.evidence and "Rahimova" in i.evidence)
+
+    review.set_confidential(store, "incident", hidden.id or 0, True, actor="amina", reason="family asked")
+
+    after = ratings.current_ratings(store)["UZ"].contributions
+    assert len(after) == len(before) - 1
+    assert not any("Rahimova" in c.summary for c in after)

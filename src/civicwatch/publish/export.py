@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
+from civicwatch.store.withheld import WITHHELD_NAME
 
 if TYPE_CHECKING:
     from civicwatch.store import Store
@@ -248,8 +249,10 @@ class _Index:
             self.db.execute("INSERT OR IGNORE INTO documents VALUES (?)", (document.id,))
 
     def add_incident(self, incident: Incident) -> None:
-        rows = [("persons", name, incident.id, incident.country) for name in incident.persons]
-        rows += [("organisations", name, incident.id, incident.country) for name in incident.organisations]
+        # A withheld name (``store/withheld.py``) is a blank in the incident, not a person of its own.
+        rows = [("persons", name, incident.id, incident.country) for name in incident.persons if name != WITHHELD_NAME]
+        rows += [("organisations", name, incident.id, incident.country) for name in incident.organisations
+                 if name != WITHHELD_NAME]
         self.db.executemany("INSERT OR IGNORE INTO names VALUES (?, ?, ?, ?)", rows)
         if incident.document_id is not None:
             self.db.execute("INSERT INTO cited VALUES (?, ?)", (incident.id, incident.document_id))

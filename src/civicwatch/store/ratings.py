@@ -21,6 +21,7 @@ from civicwatch.store import audit
 from civicwatch.store.browse import _cached, public_incident
 from civicwatch.store.db import Store
 from civicwatch.store.schema import incidents, rating_bases, rating_overrides, ratings
+from civicwatch.store.withheld import load as load_withheld
 
 TREND_MONTHS = 3
 
@@ -186,6 +187,8 @@ def _current(connection: Any) -> dict[str, RatingSummary]:
     in_force: dict[str, Any] = {}
     for row in connection.execute(select(rating_overrides).order_by(rating_overrides.c.id)):
         in_force[row.country] = row
+    shown = _still_public(connection, [json.loads(rows[-1].explanation) for rows in by_country.values()])
+    blackout = load_withheld(connection)
     found = {}
     for country, rows in by_country.items():
         now = rows[-1]
@@ -197,11 +200,28 @@ def _current(connection: Any) -> dict[str, RatingSummary]:
             computed_category=now.category, as_of=now.as_of,
             trend=int(now.score) - int(before.score) if before is not None else None,
             base_score=int(now.base_score), adjustment=float(now.adjustment), events=int(now.events),
-            contributions=tuple(Contribution(c["key"], c["points"], c["date"], tuple(c["types"]), c["summary"])
-                                for c in json.loads(now.explanation)),
+            # The explanation was written when ``rate`` ran: what has since been hidden (a confidential or
+            # rejected incident) is left out, and names withheld since are blacked out.
+            contributions=tuple(Contribution(c["key"], c["points"], c["date"], tuple(c["types"]),
+                                             blackout.text(c["summary"]))
+                                for c in json.loads(now.explanation) if c["key"] in shown),
             override_reason=active.reason if active else None, override_by=active.set_by if active else None,
         )
     return found
+
+
+def _still_public(connection: Any, explanations: list[list[dict[str, Any]]]) -> set[str]:
+    """The contribution keys ("incident:7", "event:3") of ``explanations`` that name public incidents now."""
+    incident_ids = {int(c["key"][9:]) for e in explanations for c in e if c["key"].startswith("incident:")}
+    event_ids = {int(c["key"][6:]) for e in explanations for c in e if c["key"].startswith("event:")}
+    shown: set[str] = set()
+    for ids, column, prefix in ((incident_ids, incidents.c.id, "incident:"),
+                                (event_ids, incidents.c.event_id, "event:")):
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), 500):
+            query = select(column).distinct().where(column.in_(wanted[start:start + 500]), public_incident())
+            shown.update(f"{prefix}{row[0]}" for row in connection.execute(query))
+    return shown
 
 
 def all_history(store: Store) -> dict[str, list[tuple[str, int, str]]]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from civicwatch.errors import UsageError
 from civicwatch.store import audit
-from civicwatch.store.browse import public_incident
+from civicwatch.store.browse import public_incident, withheld
 from civicwatch.store.db import Store
 from civicwatch.store.schema import documents, incidents, upr_assessments, upr_recommendations, upr_themes
 from civicwatch.upr.importer import Recommendation
@@ -196,6 +196,7 @@ def suggest_evidence(
         query = query.where(incidents.c.confidential.is_(False))
     out: list[EvidenceEvent] = []
     seen: set[int] = set()
+    blackout = withheld(store)  # the public sees this: no confidential person's name
     with store._read() as connection:
         for row in connection.execute(query):
             types = tuple(row.types or ())
@@ -203,7 +204,8 @@ def suggest_evidence(
             if row.event in seen or not any(matches(theme, set(types), targets) for theme in rec.themes):
                 continue
             seen.add(row.event)
-            out.append(EvidenceEvent(row.event, row.id, row.date, types, row.evidence, row.title, row.url))
+            out.append(EvidenceEvent(row.event, row.id, row.date, types, blackout.text(row.evidence),
+                                     blackout.text(row.title), row.url))
             if len(out) >= limit:
                 break
     return out
