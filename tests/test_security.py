@@ -61,6 +61,8 @@ HOSTILE_QUERY = '<script>alert("cw-query")</script>'
 RESEARCHER_VIEWS = {
     "/events/{id}": "researchers split and merge events, so they see every report joined (web/events.py)",
 }
+# Queries that would break a query built by pasting text: SQL quoting, FTS5 and tsquery syntax.
+INJECTIONS = ("'; DROP TABLE incidents; --", '"unbalanced NEAR( * OR', "a) | !b & (c:*")
 RAW_HOSTILE = ("<script>alert(", "<img src=x onerror")  # as they would appear if a page did not escape them
 
 
@@ -661,7 +663,7 @@ def test_the_session_secret_comes_from_the_environment_or_a_private_file(tmp_pat
 # -- output encoding (ASVS V5.3) ----------------------------------------------------------------------------
 
 
-def test_hostile_names_and_queries_are_escaped_on_every_page(live: LiveSite) -> None:
+def test_hostile_names_and_queries_are_escaped_and_harmless_on_every_page(live: LiveSite) -> None:
     ids = sorted({i.id for i in live.store.incidents() if i.id} | {d.id for d in live.store.documents() if d.id}
                  | {1, 2, 3})  # and the first events, persons and sources
     admin = signed_in(live, ACCOUNTS["admin"])
@@ -673,8 +675,9 @@ def test_hostile_names_and_queries_are_escaped_on_every_page(live: LiveSite) -> 
                  for number in (ids if "{" in path else (0,))]
         for client in (anonymous, admin):
             for path in sorted(set(paths)):
-                for params in ({}, {"q": HOSTILE_QUERY}):
+                for params in ({}, {"q": HOSTILE_QUERY}, *({"q": q} for q in INJECTIONS)):
                     response = client.get(path, params=params)
+                    assert response.status_code < 500, (path, params, response.text[:300])
                     kind = response.headers.get("content-type", "")
                     if not kind.startswith(("text/html", "application/atom+xml", "application/xml")):
                         continue  # JSON and CSV carry text as data, served with nosniff
@@ -690,6 +693,7 @@ def test_hostile_names_and_queries_are_escaped_on_every_page(live: LiveSite) -> 
 
     assert raw == []
     assert escaped_seen == {"query", "person"}  # the walk did meet the hostile text, escaped
+    assert len(live.store.incidents()) > 1  # and nothing typed into a search reached the database as SQL
 
 
 # -- passwords (ASVS V2.1, V2.4) ----------------------------------------------------------------------------
