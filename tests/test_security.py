@@ -240,12 +240,19 @@ def test_every_kind_of_response_carries_the_security_headers(live: LiveSite) -> 
             "incident as researcher": researcher.get(f"/incidents/{incident_id}"),
             "event as researcher": researcher.get("/events/1"),
             "static as researcher": researcher.get("/static/site.css"),
+            # No folder listings, no way out of the static folder, no debugging or Swagger pages.
+            "static folder": anonymous.get("/static/"),
+            "static traversal": anonymous.get("/static/%2e%2e/%2e%2e/%2e%2e/pyproject.toml"),
+            "docs": anonymous.get("/docs"), "api docs": anonymous.get("/api/v1/docs"),
         }
     finally:
         researcher.close()
         anonymous.close()
 
     assert responses["home again (page cache)"].headers.get("x-civicwatch-cache") == "hit"
+    for kind in ("static folder", "static traversal", "docs", "api docs"):
+        assert responses[kind].status_code == 404, kind
+    assert "[tool.pytest" not in responses["static traversal"].text
     # What a signed-in account sees is kept by no browser or proxy; public pages stay cacheable.
     for kind in ("review", "incident as researcher", "event as researcher"):
         assert "no-store" in re.split(r",\s*", responses[kind].headers["cache-control"]), kind
