@@ -7,7 +7,9 @@ database loaded with ``store.bulk.load`` (not timed); then ``connect`` runs once
 (reading, blocking, comparing, registering names, writing events). Because it compares within blocks
 (country and month), incidents/second should stay roughly level from 10k to 100k.
 
-Run: ``.venv/bin/python benchmarks/connect.py`` (``--sizes 10000`` for a short run).
+Run: ``.venv/bin/python benchmarks/connect.py`` (``--sizes 10000`` for a short run); with
+``--postgresql postgresql+psycopg://127.0.0.1/test`` each size runs in a fresh schema of that database
+(dropped afterwards) instead of SQLite.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import combinations
 from pathlib import Path
 
@@ -80,11 +86,35 @@ def pairwise(predicted: list[int], truth: list[int]) -> tuple[float, float]:
     return (len(got & want) / len(got) if got else 1.0), (len(got & want) / len(want) if want else 1.0)
 
 
-def run(size: int) -> dict[str, object]:
-    """Load ``size`` generated incidents into a fresh SQLite database and time one ``connect``."""
+@contextmanager
+def fresh_database(postgresql: str | None) -> Iterator[str]:
+    """The address of an empty database: a temporary SQLite file, or a new schema of ``postgresql``."""
+    if postgresql is None:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'connect.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"cw_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgresql, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(postgresql).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def run(size: int, postgresql: str | None = None) -> dict[str, object]:
+    """Load ``size`` generated incidents into a fresh database (SQLite, or a PostgreSQL schema) and time one
+    ``connect``."""
     documents, codings, truth = generate(size)
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store(f"sqlite:///{Path(folder) / 'connect.db'}")
+    with fresh_database(postgresql) as database_url:
+        store = Store(database_url)
         store.upgrade()
         bulk.load(store, documents, codings, coder_version="bench")
         start = time.perf_counter()
@@ -112,9 +142,12 @@ def run(size: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--postgresql", metavar="URL", help="run on PostgreSQL at URL (a fresh schema per size)")
     args = parser.parse_args()
+    engine = "postgresql" if args.postgresql else "sqlite"
     for size in args.sizes:
-        print(json.dumps({"size": size, **run(size)}), flush=True)
+        print(json.dumps({"size": size, "engine": engine, "load_average": os.getloadavg()[0],
+                          **run(size, args.postgresql)}), flush=True)
 
 
 if __name__ == "__main__":
