@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +85,10 @@ def read_file(path: Path, *, max_bytes: int) -> Iterator[Item | Failure]:
         yield Failure(str(path), f"unsupported file type {suffix or '(no extension)'}")
         return
     try:
+        # A FIFO would block the run forever and a link to /dev/zero would fill memory: regular files only.
+        if not stat.S_ISREG(path.stat().st_mode):
+            yield Failure(str(path), "not a regular file (a pipe, device or socket)")
+            return
         if suffix in JSONL_SUFFIXES:
             yield from read_jsonl(path, max_bytes=max_bytes)
             return
