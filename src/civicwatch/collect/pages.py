@@ -364,8 +364,9 @@ def page_item(fetched: Fetched, tree: HtmlElement) -> Item:
         text = _main_text(tree, fetched.url, fast=False) or text
     if not text:
         # trafilatura gives up on short or odd pages (under its minimum size): keep the visible text.
+        # Without a body there is no visible text: the head's <title> alone is not a document.
         body = tree.find(".//body")
-        text = tree_text(body if body is not None else tree)
+        text = tree_text(body) if body is not None else ""
     if not text:
         raise ParseError(fetched.url, "no text found in the page")
     meta = page_metadata(tree, fetched.url)
@@ -396,15 +397,16 @@ def read_text(fetched: Fetched) -> Item:
     return Item(text=text, url=fetched.url, raw=fetched.content, raw_type=raw_type)
 
 
-def read_page(fetched: Fetched) -> Item:
+def read_page(fetched: Fetched, *, failures: list[Failure] | None = None) -> Item:
     """Main text, title, author, date (``published_from="metadata"``) and canonical URL of a web page.
 
     A PDF (by media type or ``%PDF`` header) is read with ``pdf.read_pdf`` and a ``text/plain``
     response as plain text, since a link or a page source may lead to either. Raises ParseError
-    for an empty body, binary content, or a page without any text.
+    for an empty body, binary content, or a page without any text. What a PDF's caps cut is appended
+    to ``failures`` when given.
     """
     if fetched.content_type == "application/pdf" or fetched.content[:1024].lstrip().startswith(b"%PDF"):
-        return read_pdf(fetched.content, fetched.url)
+        return read_pdf(fetched.content, fetched.url, failures=failures)
     if fetched.content_type == "text/plain":
         return read_text(fetched)
     return page_item(fetched, parse_html(decode_html(fetched), fetched.url))

@@ -137,7 +137,9 @@ def _read_fetched(
                                                 skip=already_have)
         return [*failures, digest]
     if source.kind is SourceKind.PAGE:
-        return [pages.read_page(fetched)]
+        notes: list[Failure] = []  # e.g. a 5,000-page PDF read to its page cap: said, not silent
+        item = pages.read_page(fetched, failures=notes)
+        return [*notes, item]
     raise UsageError(source.location, "kind 'files' is for a local file or folder, not a URL")
 
 
