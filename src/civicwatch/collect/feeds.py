@@ -201,6 +201,8 @@ def _iter_entries(
                 yield failure
         item = _entry_item(entry, parsed.feed, page, own_text)
         if item is None:
-            yield Failure(link or f"{fetched.url}#entry-{number}", "feed entry has no text")
+            # feedparser gives an Atom id or RSS guid ("urn:...") as the link: name the feed's entry then.
+            where = link if may_follow(link, fetched.url) else f"{fetched.url}#entry-{number}"
+            yield Failure(where, "feed entry has no text")
         else:
             yield item
