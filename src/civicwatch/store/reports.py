@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select
 
@@ -25,6 +25,17 @@ REDACTED = "field-report-redacted"
 MAX_TEXT = 100_000
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 _COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def _real_date(value: str) -> bool:
+    """Whether ``value`` is YYYY, YYYY-MM or YYYY-MM-DD naming a day that exists (not 2026-13-45)."""
+    if not _DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat((value + "-01-01")[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def add_field_report(
@@ -41,8 +52,8 @@ def add_field_report(
         raise UsageError("text", "a report needs a text")
     if len(text) > MAX_TEXT:
         raise UsageError("text", f"too long: at most {MAX_TEXT} characters")
-    if not _DATE.fullmatch(date.strip()):
-        raise UsageError("date", "expected YYYY, YYYY-MM or YYYY-MM-DD")
+    if not _real_date(date.strip()):
+        raise UsageError("date", "expected a real date as YYYY, YYYY-MM or YYYY-MM-DD")
     if not _COUNTRY.fullmatch(country):
         raise UsageError("country", "expected a two-letter ISO code, e.g. KZ")
     report_id = uuid.uuid4().hex
