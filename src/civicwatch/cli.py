@@ -46,9 +46,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console()
+# emoji=False: Rich would turn ":a:" in a URN or a path into an emoji, changing the input it names.
+out = Console(emoji=False)
 # soft_wrap: an error stays one line however long the URL or path, also when stderr goes to a log file.
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 T = TypeVar("T")
 
 DatabaseOption = Annotated[
