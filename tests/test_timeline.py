@@ -110,3 +110,18 @@ def test_bad_arguments_are_refused_naming_them(store: Store, arguments: dict[str
     with pytest.raises(UsageError) as refused:
         monthly_counts(store, **arguments)
     assert refused.value.input == named
+
+
+def test_reports_of_one_event_count_once(store: Store) -> None:
+    from civicwatch.store.events import connect
+
+    for _ in range(3):  # three documents report Lena Marsh's detention of 4 March
+        code(store, Incident(country="KZ", types=["detention"], rights=["expression"], date="2026-03-04",
+                             persons=["Lena Marsh"], evidence=EVIDENCE, evidence_start=TEXT.index(EVIDENCE),
+                             evidence_end=TEXT.index(EVIDENCE) + len(EVIDENCE), confidence=0.8))
+    assert monthly_counts(store, country="KZ", by="type") == {"2026-03": {"detention": 3}}
+
+    connect(store)
+
+    assert monthly_counts(store, country="KZ", by="type") == {"2026-03": {"detention": 1}}
+    assert monthly_counts(store, country="KZ", by="right") == {"2026-03": {"expression": 1}}

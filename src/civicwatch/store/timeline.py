@@ -5,10 +5,11 @@ at least to the month count: an incident dated only to a year ("2024") cannot be
 is left out, and pages showing these counts should say so (``UNDATED_NOTE``). An incident of two types
 (or touching two rights) counts once for each.
 
-The database does the grouping: one query per call, restricted to the country first (the
-``incidents.country`` index), grouped by month and by the incident's whole list of types (or rights),
-so that only a few rows per month come back however many incidents there are; Python then splits the
-lists. The same query runs on SQLite and PostgreSQL.
+It counts events, not reports, as every count does (``browse._event_count``): reports of one happening
+that ``connect`` joined count once. The database does the grouping: one query per call, restricted to
+the country first (the ``incidents.country`` index), the type (or right) lists expanded, grouped by month
+and category, so that only a few rows per month come back however many incidents there are. The same
+query runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from civicwatch.errors import UsageError
-from civicwatch.store.browse import _cached, public_incident
+from civicwatch.store.browse import _cached, _elements, _event_count, public_incident
 from civicwatch.store.db import Store
 from civicwatch.store.schema import incidents
 
@@ -61,8 +62,11 @@ def monthly_counts(
         raise UsageError(f"since={since}", "expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
     column = incidents.c.types if by == "type" else incidents.c.rights
     month = func.substr(incidents.c.date, 1, 7).label("month")
+    category = _elements(column, store.dialect).c.value.label("category")
     query = (
-        select(month, column.label("categories"), func.count().label("n"))
+        # Events, not reports: three reports of one detention are one detention in the chart.
+        select(month, category, _event_count().label("n"))
+        .select_from(incidents)
         .where(
             incidents.c.country == country.upper(),
             public_incident(),
@@ -70,7 +74,7 @@ def monthly_counts(
             incidents.c.date.like("____-__%"),
         )
         # Grouped by the label: PostgreSQL would not see two separately bound substr() calls as the same.
-        .group_by("month", "categories")
+        .group_by("month", "category")
     )
     if since is not None:
         # ISO dates sort as text; every date in the month of ``since`` sorts at or after that month.
@@ -84,6 +88,5 @@ def _per_month(connection: Connection, query: Select[Any]) -> dict[str, dict[str
     for row in connection.execute(query):
         if not _MONTH.fullmatch(row.month):  # a malformed date (hand-edited row): not a month we can draw
             continue
-        for category in set(row.categories):  # a list naming a category twice still counts it once
-            counts[row.month][category] += int(row.n)
+        counts[row.month][str(row.category)] += int(row.n)
     return {m: dict(sorted(counts[m].items())) for m in sorted(counts)}
