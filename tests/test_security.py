@@ -48,7 +48,7 @@ from civicwatch.web.auth import COOKIE, SESSION_SECONDS, LoginRateLimiter, RoleC
 from support.databases import ENGINES
 from support.server import LiveSite, add_reports
 from test_confidentiality import PASSWORD as VIEWER_PASSWORD
-from test_confidentiality import leaks, planted  # noqa: F401  (planted is a fixture used below)
+from test_confidentiality import PUBLIC, leaks, planted  # noqa: F401  (planted is a fixture used below)
 
 PASSWORD = "a long enough password"
 SECRET = "test-session-secret-" + "k" * 40  # the server's signing key: it must never be sent back
@@ -184,9 +184,9 @@ def required_role(route: APIRoute) -> str | None:
     return max(demanded, key=ROLES.index) if demanded else None
 
 
-def fill(path: str, number: int) -> str:
-    """``path`` with each parameter filled: ``number`` for ids, a country with reports for codes."""
-    return re.sub(r"{[^}]+}", lambda m: "UZ" if "iso2" in m.group(0) else str(number), path)
+def fill(path: str, number: int, country: str = "UZ") -> str:
+    """``path`` with each parameter filled: ``number`` for ids, ``country`` (one with reports) for codes."""
+    return re.sub(r"{[^}]+}", lambda m: country if "iso2" in m.group(0) else str(number), path)
 
 
 def api_get_paths(site: LiveSite) -> list[str]:
@@ -564,11 +564,12 @@ def test_every_route_admits_exactly_the_roles_it_is_for(live: LiveSite) -> None:
     assert not [b for b in bodies if "$argon2" in b or SECRET in b]
 
 
-def test_id_routes_give_nothing_confidential_to_any_role(store: Store, planted: dict[str, Any]) -> None:  # noqa: F811
-    """IDOR and the confidentiality walk for the roles test_confidentiality does not take: every ``{id}``
-    route with every planted id, as every role. Public routes show nothing confidential even to
-    researchers and admins (the review pages are where they work on it); role-gated routes refuse
-    anonymous visitors and viewers before they show anything."""
+def test_no_route_gives_anything_confidential_to_any_role(store: Store, planted: dict[str, Any]) -> None:  # noqa: F811
+    """IDOR and the confidentiality walk for the roles test_confidentiality does not take: every route (site
+    and API), every ``{id}`` one with every planted id, the others with searches, a country and each export
+    format, as every role. Public routes show nothing confidential even to researchers and admins (the
+    review pages are where they work on it); role-gated routes refuse anonymous visitors and viewers
+    before they show anything."""
     add_user(store, "rustam", "researcher", PASSWORD)
     add_user(store, "adolat", "admin", PASSWORD)
     site = roomy(LiveSite(store, secret_key=SECRET))
@@ -578,13 +579,14 @@ def test_id_routes_give_nothing_confidential_to_any_role(store: Store, planted: 
         clients["viewer"] = signed_in(site, "vera", VIEWER_PASSWORD)  # planted's viewer
         clients["researcher"] = signed_in(site, "rustam")
         clients["admin"] = signed_in(site, "adolat")
-        table = [(path, required_role(route)) for method, path, route in routes(site.app.routes)
-                 if method == "GET" and "{" in path]
-        table += [(path, None) for path in api_get_paths(site) if "{" in path]
+        table = [(path, required_role(route)) for method, path, route in routes(site.app.routes) if method == "GET"]
+        table += [(path, None) for path in api_get_paths(site)]
         numbers: list[int] = planted["numbers"]
         found: list[tuple[str, str | None, list[str]]] = []
         refusals: list[tuple[str, str | None, int]] = []
-        requests = 0
+        requests, control = 0, False
+        searches = ({}, {"q": "journalist"}, {"q": "Bishkek"}, {"country": "KG"}, {"format": "csv"},
+                    {"format": "jsonl"})
         for pattern, required in table:
             for role, client in clients.items():
                 if required is None and role in (None, "viewer"):
@@ -593,9 +595,9 @@ def test_id_routes_give_nothing_confidential_to_any_role(store: Store, planted: 
                     continue  # the review and field-report pages: where researchers work on confidential items
                 if required is None and pattern in RESEARCHER_VIEWS and role in ("researcher", "admin"):
                     continue
-                for number in numbers:
-                    path = fill(pattern, number)
-                    for params in ({}, {"format": "jsonl"}):
+                for number in numbers if "{" in pattern else [0]:
+                    path = fill(pattern, number, "KG")
+                    for params in ({}, {"format": "jsonl"}) if "{" in pattern else searches:
                         response = client.get(path, params=params)
                         requests += 1
                         assert response.status_code < 500, (path, role, response.text[:300])
@@ -604,12 +606,13 @@ def test_id_routes_give_nothing_confidential_to_any_role(store: Store, planted: 
                                 refusals.append((path, role, response.status_code))
                         elif leaks(response.text):
                             found.append((path, role, leaks(response.text)))
+                        control = control or (role == "researcher" and PUBLIC in response.text)
     finally:
         for client in clients.values():
             client.close()
         site.stop()
 
-    assert requests > 200
+    assert requests > 200 and control  # the researcher's walk did reach the public material
     assert refusals == [], refusals
     assert found == [], found
 
