@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import random
+import select
 import socket
 import sqlite3
 import subprocess
@@ -235,13 +236,33 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(path: Path, port: int, workers: int = 1, cache_mb: int = 0) -> subprocess.Popen[bytes]:
+WARMED: dict[str, float] = {}  # seconds the server took to count every country page, per server start
+
+
+def wait_for_warming(server: subprocess.Popen[bytes], seconds: float = 1800) -> float:
+    """Block until the server says its country pages are counted (``web/warm.py``); return how long it took."""
+    assert server.stderr is not None
+    start, deadline, buffered = time.monotonic(), time.monotonic() + seconds, b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([server.stderr], [], [], 1.0)
+        if ready:
+            chunk = os.read(server.stderr.fileno(), 65536)
+            if not chunk:
+                break
+            buffered += chunk
+            if b"Country pages ready" in buffered:
+                return time.monotonic() - start
+    raise SystemExit(f"the server did not finish counting its country pages: {buffered.decode()[-500:]}")
+
+
+def start_server(path: Path, port: int, workers: int = 1, cache_mb: int = 0,
+                 warm: bool = True) -> subprocess.Popen[bytes]:
     # A cached database may predate the newest migration (an index, say): bring it up to date first.
     subprocess.run([sys.executable, "-m", "civicwatch", "db", "upgrade", "--database", f"sqlite:///{path}"],
                    check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     command = [sys.executable, "-m", "civicwatch", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--database", f"sqlite:///{path}"]
-    env = {**os.environ, "CIVICWATCH_PAGE_CACHE_MB": str(cache_mb)}
+    env = {**os.environ, "CIVICWATCH_PAGE_CACHE_MB": str(cache_mb), "CIVICWATCH_WARM_COUNTRY_PAGES": str(warm)}
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -249,6 +270,10 @@ def start_server(path: Path, port: int, workers: int = 1, cache_mb: int = 0) -> 
             raise SystemExit(f"civicwatch serve exited: {(server.stderr.read() if server.stderr else b'').decode()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2).status_code == 200:
+                if warm:
+                    WARMED[f"port {port}"] = round(wait_for_warming(server), 1)
+                    print(f"  server counted every country page in {WARMED[f'port {port}']} s "
+                          "(web/warm.py)", flush=True)
                 return server
         except httpx.TransportError:
             time.sleep(0.2)
@@ -560,6 +585,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     parser.add_argument("--cache-mb", type=int, default=32, help="page cache per server process (default 32)")
     parser.add_argument("--seconds", type=float, default=10, help="seconds of load per row with wrk (default 10)")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="measure country pages cold: the server does not count them in the background first")
     parser.add_argument("--no-wrk", action="store_true",
                         help="load with Python clients (httpx) even when wrk (Debian package wrk) is installed")
     args = parser.parse_args()
@@ -576,7 +603,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="civicwatch-web-"))
     # First every request rendered (page cache off): the cost of the queries and templates themselves.
     port = free_port()
-    server = start_server(path, port, args.workers, cache_mb=0)
+    server = start_server(path, port, args.workers, cache_mb=0, warm=not args.no_warm)
     base = f"http://127.0.0.1:{port}"
     try:
         measured = cases(base, countries())
@@ -594,7 +621,7 @@ def main() -> int:
         stop_server(server)
     # Then as `serve` runs by default (page cache on): the same clients, each address viewed once before.
     port = free_port()
-    server = start_server(path, port, args.workers, cache_mb=args.cache_mb)
+    server = start_server(path, port, args.workers, cache_mb=args.cache_mb, warm=not args.no_warm)
     base = f"http://127.0.0.1:{port}"
     try:
         for case in measured:
@@ -621,6 +648,8 @@ def main() -> int:
         "workers": args.workers,
         "per_client": args.per_client,
         "cache_mb": args.cache_mb,
+        "warm": not args.no_warm,
+        "warming_seconds": list(WARMED.values()),
         "load_average": os.getloadavg(),
         "cases": [{"name": c.name, "what": c.what, "goal_ms": c.goal_ms, "errors": c.errors,
                    "sequential": figures(c.sequential), "concurrent": concurrent_figures(c),

@@ -567,6 +567,7 @@ def serve(
         os.environ["CIVICWATCH_TRUST_PROXY"] = str(settings.trust_proxy)
         os.environ["CIVICWATCH_PUBLISH"] = settings.publish
         os.environ["CIVICWATCH_PUBLIC_LAG_SECONDS"] = str(settings.public_lag_seconds)
+        os.environ["CIVICWATCH_WARM_COUNTRY_PAGES"] = str(settings.warm_country_pages)
         uvicorn.run("civicwatch.web.app:app_from_environment", factory=True, workers=workers, host=host,
                     port=port, log_level="warning", proxy_headers=settings.trust_proxy)
 

@@ -46,6 +46,7 @@ class Settings:
     # How long new machine-made material (collected documents, coded incidents) may take to show on public
     # pages, which are then served from the page cache meanwhile; a person's change shows at once.
     public_lag_seconds: float = 30.0
+    warm_country_pages: bool = True  # serve: count every country page's aggregates in the background (web/warm.py)
 
     @property
     def user_agent(self) -> str:

@@ -31,6 +31,7 @@ from civicwatch.web import upr as upr_pages
 from civicwatch.web.cache import PageCache
 from civicwatch.web.problems import problem
 from civicwatch.web.render import templates, validation_messages
+from civicwatch.web.warm import Warmer
 
 STATIC = Path(__file__).parent / "static"
 DEFAULT_PAGE_CACHE_BYTES = 32 * 2**20
@@ -88,6 +89,7 @@ def create_app(
     publish: str = "all",
     data_dir: str | None = None,
     public_lag_seconds: float = 0.0,
+    warm: bool = False,
 ) -> FastAPI:
     """The civicwatch web site, API and feeds over the database at ``database_url``.
 
@@ -99,15 +101,22 @@ def create_app(
     ``trust_proxy`` believes X-Forwarded-Proto for the cookies' Secure flag. ``publish`` is "all"
     (machine-coded incidents are public, marked so) or "reviewed" (only accepted or person-made ones).
     ``public_lag_seconds``: how long after machine writes cached pages and counts may still be shown
-    (0: none); a person's change always shows at once.
+    (0: none); a person's change always shows at once. ``warm``: count every country page's aggregates
+    in a background thread (``web/warm.py``) from the start.
     """
     browse.set_publish_mode(publish)  # ``data_dir``: where field-report uploads go (None: files refused)
     browse.set_publish_lag(public_lag_seconds)
     store = Store(database_url)
 
+    warmer = Warmer(store, pages.country_aggregates, lag_seconds=public_lag_seconds) if warm else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warmer is not None:
+            warmer.start()
         yield
+        if warmer is not None:
+            warmer.stop()
         store.close()
 
     app = FastAPI(
@@ -119,6 +128,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = store
+    app.state.warmer = warmer
     app.state.data_dir = data_dir
     auth.install(app, secret_key or secrets.token_urlsafe(48), trust_proxy=trust_proxy)
     app.add_middleware(SecurityHeaders)
@@ -200,6 +210,7 @@ def app_from_settings(settings: Settings) -> FastAPI:
         publish=settings.publish,
         data_dir=settings.data_dir,
         public_lag_seconds=settings.public_lag_seconds,
+        warm=settings.warm_country_pages,
     )
 
 

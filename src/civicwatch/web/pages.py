@@ -109,8 +109,17 @@ def country(request: Request, store: StoreDep, iso2: Iso2) -> Response:
         "descriptions": DESCRIPTIONS,
         "latest": latest,
         "more": following is not None,
-        "types": browse.counts_by_type(store, TYPES, country=code),
         "documents": browse.documents_by_id(store, [i.document_id for i in latest if i.document_id]),
+        **country_aggregates(store, code),
+    }
+    return templates.TemplateResponse(request, "country.html", context)
+
+
+def country_aggregates(store: Store, code: str) -> dict[str, Any]:
+    """The country page's counts, most-named lists and charts: its costly part, which ``web/warm.py`` computes
+    before anyone asks (each piece is cached until the data changes)."""
+    return {
+        "types": browse.counts_by_type(store, TYPES, country=code),
         "persons": browse.most_named(store, "persons", country=code, limit=COUNTRY_NAMES),
         "organisations": browse.most_named(store, "organisations", country=code, limit=COUNTRY_NAMES),
         "charts": [
@@ -120,7 +129,6 @@ def country(request: Request, store: StoreDep, iso2: Iso2) -> Response:
                                 title=f"Incidents in {country_name(code)} by right, per month")),
         ],
     }
-    return templates.TemplateResponse(request, "country.html", context)
 
 
 @router.get("/incidents")
