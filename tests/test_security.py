@@ -738,11 +738,31 @@ def test_sign_in_decisions_are_logged_without_the_password(live: LiveSite, caplo
             assert log_in(client, "malika", "guess number one").status_code == 401
         assert log_in(client, "evil\nlogin of 'admin'", "guess number two").status_code == 401
         assert log_in(client, ACCOUNTS["viewer"]).status_code == 303
+        caplog.set_level(logging.INFO, logger="civicwatch.access")
+        assert client.get("/review").status_code == 403
+        assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
     finally:
         client.close()
     lines = [r.getMessage() for r in caplog.records if r.name == "civicwatch.login"]
+    refusals = [r.getMessage() for r in caplog.records if r.name == "civicwatch.access"]
 
     assert sum("login refused for 'malika' from 127.0.0.1" in line for line in lines) == MAX_FAILED_LOGINS
     assert f"login of {ACCOUNTS['viewer']!r} from 127.0.0.1" in lines
     assert not [line for line in lines if "\n" in line or "guess number" in line or PASSWORD in line]
     assert [e.action for e in audit.history(live.store, "user", "malika")] == ["add", "locked"]
+    # Access-control decisions too: a role too low, a forged token.
+    assert refusals == [f"refused GET /review to {ACCOUNTS['viewer']!r} (viewer; needs researcher)",
+                        "refused POST /logout from 127.0.0.1: missing or wrong CSRF token"]
+
+
+def test_https_responses_carry_strict_transport_security(store: Store) -> None:
+    site = LiveSite(store, trust_proxy=True)
+    site.start()
+    try:
+        proxied = site.get("/", headers={"x-forwarded-proto": "https"})
+        plain = site.get("/about")
+    finally:
+        site.stop()
+
+    assert proxied.headers["strict-transport-security"] == "max-age=31536000"
+    assert "strict-transport-security" not in plain.headers  # over plain HTTP a browser would ignore it anyway

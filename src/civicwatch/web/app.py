@@ -53,11 +53,13 @@ class SecurityHeaders:
 
     A request carrying the session cookie may be answered with what only its account may see (researchers
     see confidential reports on event pages): unless the route said otherwise, its response is marked
-    ``Cache-Control: private, no-store`` so no browser or proxy keeps it.
+    ``Cache-Control: private, no-store`` so no browser or proxy keeps it. A response over HTTPS (or from
+    behind a proxy trusted with ``trust_proxy`` that says so) carries ``Strict-Transport-Security``.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trust_proxy: bool = False) -> None:
         self.app = app
+        self.trust_proxy = trust_proxy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,6 +69,9 @@ class SecurityHeaders:
         # Static files are the same for everyone: browsers keep caching them.
         personal = not scope["path"].startswith("/static/") and any(
             name == b"cookie" and auth.COOKIE.encode() in value for name, value in scope["headers"])
+        https = scope.get("scheme") == "https" or self.trust_proxy and any(
+            name == b"x-forwarded-proto" and value.split(b",")[0].strip().lower() == b"https"
+            for name, value in scope["headers"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -74,6 +79,8 @@ class SecurityHeaders:
                 extra = [(name, value) for name, value in SECURITY_HEADERS if name not in names]
                 if personal and b"cache-control" not in names:
                     extra.append((b"cache-control", b"private, no-store"))
+                if https:
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
@@ -131,7 +138,7 @@ def create_app(
     app.state.warmer = warmer
     app.state.data_dir = data_dir
     auth.install(app, secret_key or secrets.token_urlsafe(48), trust_proxy=trust_proxy)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, trust_proxy=trust_proxy)
     # Outermost, so a page served from memory skips routing and rendering; it keeps the security headers.
     app.add_middleware(PageCache, store=store, max_bytes=page_cache_bytes, lag_seconds=public_lag_seconds)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -21,6 +21,7 @@ account's cookies, stolen ones included, server-side.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
 import time
@@ -43,6 +44,8 @@ SESSION_SECONDS = 12 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SECRET_FILE = "session-secret"
+# Refused requests (a role too low, a missing or wrong CSRF token), for the operator's log.
+log = logging.getLogger("civicwatch.access")
 
 
 def load_secret(data_dir: str | os.PathLike[str], environment_value: str = "") -> str:
@@ -206,6 +209,8 @@ class RoleCheck:
         if user is None:
             raise LoginRequired(request.url.path)
         if not user.can(self.role):
+            log.warning("refused %s %s to %r (%s; needs %s)", request.method, request.url.path, user.name,
+                        user.role, self.role)
             raise HTTPException(403, f"this page is for the {self.role} role and above")
         return user
 
@@ -239,6 +244,8 @@ async def verify_csrf(request: Request) -> None:
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+        client = request.client.host if request.client else "unknown"
+        log.warning("refused %s %s from %s: missing or wrong CSRF token", request.method, request.url.path, client)
         raise HTTPException(403, "the form's security token is missing or wrong; reload the page and try again")
 
 
