@@ -22,7 +22,7 @@ GOLD = Path(__file__).parent.parent / "examples" / "connect" / "gold.jsonl"
 DEVSET = Path("/work/shared/devset/devset.jsonl")
 # (document id, incident index) pairs that report one happening: the same detentions in two reports.
 DEVSET_SAME = [(("A-027", 1), ("A-028", 2)), (("A-027", 0), ("A-028", 3))]
-FLOORS = {"precision": 0.90, "recall": 0.90, "alias_precision": 0.90, "alias_recall": 0.90, "devset_pairs": 1}
+FLOORS = {"precision": 0.90, "recall": 0.90, "alias_precision": 0.90, "alias_recall": 0.90, "devset_pairs": 2}
 
 
 def _pairs(labels: dict[int, str]) -> set[tuple[int, int]]:
@@ -82,6 +82,7 @@ def test_same_event_pairs_of_the_devset_are_merged() -> None:
     merged = [event_of[ids[a]] == event_of[ids[b]] for a, b in DEVSET_SAME]
 
     print(f"devset same-event pairs merged: {sum(merged)}/{len(merged)}")
-    # Measured 1/2: Sevinj Vagifqizi's detention report joins the A-027 incident naming her with Ulvi
-    # Hasanli (equally good signals) rather than the one naming her alone. The floor only goes up.
+    # Measured 2/2: Mahammad / Mohammed Kekalov match by the given name's consonants; Sevinj Vagifqizi's
+    # report joins the A-027 incident naming her alone, not the one naming her with Ulvi Hasanli (the
+    # closer set of names wins a tie of signals). The floor only goes up.
     assert sum(merged) >= FLOORS["devset_pairs"]

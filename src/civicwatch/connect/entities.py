@@ -7,6 +7,7 @@ rapidfuzz (vowel swaps such as Eshonkulova / Eshankulova), or when one is the ot
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz
@@ -42,7 +43,41 @@ def keys_match(a: str, b: str) -> bool:
         single, other = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
         return any(_word_match(single, word) for word in other)
     # Word order differs between sources ("Eshonkulova Dilnoza" / "Dilnoza Eshonkulova").
-    return fuzz.token_sort_ratio(" ".join(wa), " ".join(wb)) >= NAME_THRESHOLD
+    if fuzz.token_sort_ratio(" ".join(wa), " ".join(wb)) >= NAME_THRESHOLD:
+        return True
+    return _same_words_but_vowels(wa, wb)
+
+
+_VOWELS = str.maketrans("", "", "aeiouy")
+_VOWEL_RUNS = re.compile(r"[aeiouy]+")
+
+
+def _skeleton(word: str) -> tuple[str, int]:
+    """The word's consonants and its number of syllables (vowel runs): Timur and Tamara differ by the latter."""
+    return word.translate(_VOWELS), len(_VOWEL_RUNS.findall(word))
+
+
+def _same_words_but_vowels(wa: list[str], wb: list[str]) -> bool:
+    """Two names of as many words, in any order, each word alike or differing only in its vowels.
+
+    Transliterations differ most in vowels, and most in given names: Mahammad / Mohammed / Muhammad,
+    Sevinj / Sevindzh. A surname must still be close by itself (``_word_match``), so two people sharing a
+    given name and a surname skeleton are not taken for one; only one word may be matched by its skeleton
+    alone, that skeleton must keep at least three consonants and the word as many syllables.
+    """
+    if len(wa) != len(wb):
+        return False
+    rest = list(wb)
+    by_skeleton = 0
+    for word in sorted(wa, key=len, reverse=True):
+        match = next((o for o in rest if _word_match(word, o)), None)
+        if match is None:
+            match = next((o for o in rest if len(_skeleton(word)[0]) >= 3 and _skeleton(word) == _skeleton(o)), None)
+            by_skeleton += 1
+        if match is None or by_skeleton > 1:
+            return False
+        rest.remove(match)
+    return by_skeleton < len(wa)
 
 
 def names_match(a: str, b: str) -> bool:

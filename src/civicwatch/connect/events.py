@@ -171,10 +171,24 @@ class Group:
     locked: bool = False
 
 
+def _name_overlap(a: Candidate, b: Candidate) -> float:
+    """The share of the people named in either that both name (1.0 when both name exactly the same)."""
+    either = set(a.name_keys) | set(b.name_keys)
+    if not either:
+        return 0.0
+    shared = {k for k in a.name_keys if any(keys_match(k, o) for o in b.name_keys)}
+    return len(shared) / len(either)
+
+
 def best_group(candidate: Candidate, groups: Iterable[Group]) -> tuple[Group, Candidate, Match] | None:
-    """The open group ``candidate`` matches best (most signals, then evidence), the member it
-    matched and the match."""
+    """The open group ``candidate`` matches best (most signals, then the closest set of names, then
+    evidence), the member it matched and the match.
+
+    The names come before the wording: a report of one person's detention belongs with the report naming
+    her alone rather than with the one naming her and a co-defendant, however alike their sentences.
+    """
     best: tuple[Group, Candidate, Match] | None = None
+    best_rank: tuple[int, float, float] | None = None
     for group in groups:
         if group.locked:
             continue
@@ -182,9 +196,9 @@ def best_group(candidate: Candidate, groups: Iterable[Group]) -> tuple[Group, Ca
             found = compare(candidate, member)
             if found is None:
                 continue
-            if best is None or (len(found.signals), found.evidence_similarity) > (
-                len(best[2].signals), best[2].evidence_similarity):
-                best = (group, member, found)
+            rank = (len(found.signals), _name_overlap(candidate, member), found.evidence_similarity)
+            if best_rank is None or rank > best_rank:
+                best, best_rank = (group, member, found), rank
     return best
 
 
