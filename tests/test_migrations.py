@@ -39,7 +39,7 @@ def test_upgrade_from_empty_creates_every_table_at_head(database_url: str) -> No
 
     store.upgrade()
 
-    assert store.current_revision() == store.head_revision() == "0009"
+    assert store.current_revision() == store.head_revision() == "0010"
     assert table_names(store) >= TABLES
     store.ensure_ready()
     store.close()

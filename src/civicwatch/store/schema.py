@@ -218,9 +218,8 @@ incidents = Table(
     Column("review", String(12), nullable=False, server_default=text("'pending'")),  # pending|accepted|rejected
     Column("visibility", String(8), nullable=False, server_default=text("'machine'")),
     CheckConstraint("coded_by IN ('machine', 'person')", name="coded_by"),
-    # A country's incidents in date order, and per-country counts from the index alone (migration 0003).
+    # A country's incidents in date order (0003), and per-country counts from the index alone (0005).
     Index("ix_incidents_country_date", "country", "date"),
-    Index("ix_incidents_country_coded_by_types", "country", "coded_by", "types"),
     Index("ix_incidents_confidence", "confidence"),
     Index("ix_incidents_country_visibility_types", "country", "visibility", "types"),
     sqlite_autoincrement=True,  # ids are cursors (``after_id``)
