@@ -11,8 +11,8 @@ from civicwatch.code.coder import TYPE_ORDER
 from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
 from civicwatch.store import Store, browse, cases
-from civicwatch.store.events import connect
 from civicwatch.store.browse import IncidentFilters
+from civicwatch.store.events import connect
 
 
 def add(store: Store, text: str, *incidents: Incident) -> int:
