@@ -1,10 +1,12 @@
 """The registry of persons and organisations, and their cases: who was detained, charged, sentenced, released.
 
-``register_batch`` runs inside ``connect``'s transaction on the incidents it connects: every name in
-an incident's ``persons`` / ``organisations`` is matched to the registry (an alias with the same
-folded key, else a fuzzy match among the same country's entries, ``connect.entities``) or added to it,
-and linked to the incident. A person's case is the timeline of their incidents' steps, each with
-its source; the current status follows from the latest step.
+``Registration.register`` runs inside each of ``connect``'s transactions on the incidents it
+connects: every name in an incident's ``persons`` / ``organisations`` is matched to the registry (an
+alias with the same folded key, else a fuzzy match among the same country's entries,
+``connect.entities``) or added to it, and linked to the incident. The registry is read once per
+``connect`` call and what a batch adds is written in one statement per table. A person's case is the
+timeline of their incidents' steps, each with its source; the current status follows from the latest
+step.
 """
 
 from __future__ import annotations
@@ -99,10 +101,16 @@ def _insert_ignore(dialect: str, table: Any) -> Any:
 
 
 class _Registry:
-    """The aliases of one kind, loaded once per batch (all countries: a person is reported from several)."""
+    """The aliases of one kind (all countries: a person is reported from several), read once per ``connect``
+    call and kept up to date in memory by it, the only writer during the call.
+
+    New entries get provisional (negative) ids while a batch is matched, so a later name of the same batch
+    matches an entry added earlier in it; ``flush`` writes them in three statements (entries, aliases,
+    links) instead of a round trip per name, and maps each provisional id to the real one.
+    """
 
     def __init__(self, connection: Connection, kind: Kind) -> None:
-        self.connection, self.kind = connection, kind
+        self.kind = kind
         table, aliases, _, fk = _TABLES[kind]
         rows = connection.execute(select(aliases.c[fk], aliases.c.key, aliases.c.alias, table.c.countries)
                                   .join(table, table.c.id == aliases.c[fk])).all()
@@ -111,6 +119,11 @@ class _Registry:
         # with the few names sharing a word start, not with the whole country (which made 100k quadratic).
         self.by_prefix: dict[tuple[str, str], dict[str, int]] = {}
         self.aliases: set[tuple[int, str]] = set()
+        # In memory an entry added by this call keeps its provisional id; ``real`` names its row once written.
+        self.real: dict[int, int] = {}
+        self.new_entries: list[dict[str, Any]] = []
+        self.new_aliases: list[tuple[int, str, str]] = []
+        self.new_links: list[tuple[int, int | None]] = []
         for entity_id, key, alias, entity_countries in rows:
             self._remember(int(entity_id), key, alias, entity_countries)
 
@@ -135,47 +148,80 @@ class _Registry:
         return None
 
     def add(self, name: str, key: str, country: str, roles: list[str], now: datetime) -> int:
-        table, aliases, _, fk = _TABLES[self.kind]
-        entity_id = int(self.connection.execute(
-            insert(table).values(name=name, roles=roles, countries=[country], confidential=False, created_at=now)
-            .returning(table.c.id)).scalar_one())
-        self.connection.execute(insert(aliases).values({fk: entity_id, "alias": name, "key": key}))
+        """A new entry named ``name``, written at the next ``flush``; returns its provisional id."""
+        entity_id = -1 - len(self.real) - len(self.new_entries)
+        self.new_entries.append({"name": name, "roles": roles, "countries": [country], "confidential": False,
+                                 "created_at": now})
+        self.new_aliases.append((entity_id, name, key))
         self._remember(entity_id, key, name, [country])
         return entity_id
 
     def alias(self, entity_id: int, name: str, key: str, country: str) -> None:
+        """Record ``name`` as an alias of ``entity_id`` unless it is one already."""
         if (entity_id, name) in self.aliases:
             return
-        _, aliases, _, fk = _TABLES[self.kind]
-        self.connection.execute(insert(aliases).values({fk: entity_id, "alias": name, "key": key}))
+        self.new_aliases.append((entity_id, name, key))
         self._remember(entity_id, key, name, [country])
 
+    def link(self, entity_id: int, incident_id: int | None) -> None:
+        """Link ``entity_id`` to an incident at the next ``flush``."""
+        self.new_links.append((entity_id, incident_id))
 
-def register_batch(connection: Connection, batch: list[Incident], dialect: str) -> int:
-    """Match or add every named person and organisation of ``batch`` and link them; return links made."""
-    now = datetime.now(UTC)
-    links = 0
-    kinds: tuple[Kind, ...] = ("persons", "organisations")
-    for kind in kinds:
-        registry = _Registry(connection, kind)
-        _, _, link_table, fk = _TABLES[kind]
-        rows = []
-        for incident in batch:
-            roles = [t for t in incident.targets if t in ROLE_TARGETS] if kind == "persons" else []
-            for name in getattr(incident, kind):
-                key = name_key(name)
-                if not key:
-                    continue
-                found = registry.find(key, incident.country)
-                if found is None:
-                    found = registry.add(name, key, incident.country, roles, now)
-                else:
-                    registry.alias(found, name, key, incident.country)
-                rows.append({fk: found, "incident_id": incident.id})
-        if rows:
-            connection.execute(_insert_ignore(dialect, link_table), rows)
-            links += len(rows)
-    return links
+    def flush(self, connection: Connection) -> int:
+        """Write the entries, aliases and links recorded since the last flush; return the links written."""
+        table, aliases, link_table, fk = _TABLES[self.kind]
+        if self.new_entries:
+            # insertmanyvalues: one statement, ids returned in the order the entries were added.
+            ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                     self.new_entries).scalars().all()
+            first = -1 - len(self.real)
+            self.real.update({first - n: int(entity_id) for n, entity_id in enumerate(ids)})
+        if self.new_aliases:
+            connection.execute(insert(aliases), [{fk: self._id(e), "alias": a, "key": k}
+                                                 for e, a, k in self.new_aliases])
+        if self.new_links:
+            connection.execute(_insert_ignore(connection.dialect.name, link_table),
+                               [{fk: self._id(e), "incident_id": i} for e, i in self.new_links])
+        links = len(self.new_links)
+        self.new_entries, self.new_aliases, self.new_links = [], [], []
+        return links
+
+    def _id(self, entity_id: int) -> int:
+        return self.real.get(entity_id, entity_id)
+
+
+class Registration:
+    """Matches the names of ``connect``'s batches to the registry of both kinds, read once per call."""
+
+    def __init__(self) -> None:
+        self.registries: dict[Kind, _Registry] = {}
+
+    def register(self, connection: Connection, batch: list[Incident]) -> int:
+        """Match or add every named person and organisation of ``batch`` and link them; return links made.
+
+        Runs inside the batch's transaction; if it fails, the call ends and this object is dropped with it.
+        """
+        now = datetime.now(UTC)
+        links = 0
+        kinds: tuple[Kind, ...] = ("persons", "organisations")
+        for kind in kinds:
+            if kind not in self.registries:
+                self.registries[kind] = _Registry(connection, kind)
+            registry = self.registries[kind]
+            for incident in batch:
+                roles = [t for t in incident.targets if t in ROLE_TARGETS] if kind == "persons" else []
+                for name in getattr(incident, kind):
+                    key = name_key(name)
+                    if not key:
+                        continue
+                    found = registry.find(key, incident.country)
+                    if found is None:
+                        found = registry.add(name, key, incident.country, roles, now)
+                    else:
+                        registry.alias(found, name, key, incident.country)
+                    registry.link(found, incident.id)
+            links += registry.flush(connection)
+        return links
 
 
 def case(store: Store, entity_id: int, kind: Kind = "persons", *, public: bool = True) -> Case | None:

@@ -2,10 +2,11 @@
 
 ``connect`` is incremental: it takes the incidents whose ``event_id`` is NULL (new, or re-coded),
 loads the events already filed in the blocks they fall in, merges with ``connect.events.merge`` and
-writes the result in one transaction. Every connected incident gets an event, a lone one too, so
-"not yet connected" is exactly ``event_id IS NULL``. A researcher's split or merge locks the events
-it touches (the automatic merge no longer adds to them) and is recorded in the audit log in the
-same transaction.
+writes the result, ``BATCH`` incidents per transaction, each kind of write (new events, grown
+events' signals, incidents' events, registry entries, aliases, links) one executemany statement.
+Every connected incident gets an event, a lone one too, so "not yet connected" is exactly
+``event_id IS NULL``. A researcher's split or merge locks the events it touches (the automatic
+merge no longer adds to them) and is recorded in the audit log in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, tuple_, update
 
 from civicwatch.connect.events import Candidate, Group, block_keys, home_block, merge
 from civicwatch.errors import UsageError
 from civicwatch.model import Incident
 from civicwatch.store import audit
+from civicwatch.store.cases import Registration
 from civicwatch.store.db import Store
 from civicwatch.store.schema import documents, events, incidents
 
@@ -74,6 +76,7 @@ def connect(store: Store, *, progress: Callable[[int, int], None] | None = None)
     with store._read() as connection:
         total = connection.execute(select(func.count()).where(incidents.c.event_id.is_(None))).scalar_one()
     after = 0
+    registration = Registration()  # the registry, read once: only this call writes it meanwhile
     while True:
         with store._write() as connection:
             query = (select(*_incident_columns()).where(incidents.c.event_id.is_(None), incidents.c.id > after)
@@ -82,7 +85,7 @@ def connect(store: Store, *, progress: Callable[[int, int], None] | None = None)
             if not batch:
                 break
             after = batch[-1].id or after
-            _connect_batch(connection, batch, report)
+            _connect_batch(connection, batch, report, registration)
         report.incidents += len(batch)
         if progress is not None:
             progress(report.incidents, int(total))
@@ -114,36 +117,56 @@ def _joined_incident(row: Any) -> Incident:
     return Incident(**{c.name: row._mapping[c] for c in _incident_columns()})
 
 
-def _connect_batch(connection: Connection, batch: list[Incident], report: ConnectReport) -> None:
-    from civicwatch.store.cases import register_batch
-
-    report.links += register_batch(connection, batch, connection.dialect.name)
+def _connect_batch(connection: Connection, batch: list[Incident], report: ConnectReport,
+                   registration: Registration) -> None:
+    report.links += registration.register(connection, batch)
     existing = _existing_groups(connection, batch)
-    known = {id(g) for g in existing}
-    before = {g.event_id: len(g.members) for g in existing}
+    known = {id(g): (int(g.event_id or 0), len(g.members)) for g in existing}  # read from events: ids set
     now = _now()
+    new_groups: list[Group] = []
+    grown: list[tuple[int, Group, list[Candidate]]] = []  # (event id, group, members new to it)
     for group in merge(batch, existing):
-        first = group.members[0].incident
         if id(group) not in known:
-            country, month = home_block(first)
-            group.event_id = connection.execute(
-                insert(events).values(country=country, month=month, signals=json.dumps(group.joins),
-                                      locked=False, created_at=now, updated_at=now).returning(events.c.id)
-            ).scalar_one()
+            new_groups.append(group)
             report.new_events += 1
             report.joined += len(group.members) - 1
-            new_members = group.members
-        else:
-            new_members = group.members[before[group.event_id]:]
-            if not new_members:
-                continue
-            old = connection.execute(select(events.c.signals).where(events.c.id == group.event_id)).scalar_one()
-            signals = json.loads(old) + group.joins
-            connection.execute(update(events).where(events.c.id == group.event_id)
-                               .values(signals=json.dumps(signals), updated_at=now))
-            report.joined += len(new_members)
-        ids = [m.incident.id for m in new_members]
-        connection.execute(update(incidents).where(incidents.c.id.in_(ids)).values(event_id=group.event_id))
+        elif len(group.members) > known[id(group)][1]:
+            event_id, size = known[id(group)]
+            grown.append((event_id, group, group.members[size:]))
+            report.joined += len(group.members) - size
+    # One statement per kind of write, not a round trip per event: insertmanyvalues returns the new
+    # events' ids in the order given.
+    members: list[dict[str, Any]] = []
+    if new_groups:
+        homes = [home_block(g.members[0].incident) for g in new_groups]
+        rows = [{"country": country, "month": month, "signals": json.dumps(g.joins), "locked": False,
+                 "created_at": now, "updated_at": now} for (country, month), g in zip(homes, new_groups, strict=True)]
+        ids = connection.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True),
+                                 rows).scalars().all()
+        for group, event_id in zip(new_groups, ids, strict=True):
+            group.event_id = int(event_id)
+            members += [{"b_id": m.incident.id, "b_event": group.event_id} for m in group.members]
+    if grown:
+        old = _signals(connection, [event_id for event_id, _, _ in grown])
+        connection.execute(update(events).where(events.c.id == bindparam("b_id"))
+                           .values(signals=bindparam("b_signals"), updated_at=now),
+                           [{"b_id": event_id, "b_signals": json.dumps(old[event_id] + group.joins)}
+                            for event_id, group, _ in grown])
+        members += [{"b_id": m.incident.id, "b_event": event_id} for event_id, _, new in grown for m in new]
+    if members:
+        connection.execute(update(incidents).where(incidents.c.id == bindparam("b_id"))
+                           .values(event_id=bindparam("b_event")), members)
+
+
+def _signals(connection: Connection, event_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The recorded joins of each of ``event_ids``, read in chunks that stay under SQLite's parameter limit."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(event_ids), 1000):
+        chunk = event_ids[start:start + 1000]
+        for event_id, signals in connection.execute(select(events.c.id, events.c.signals)
+                                                    .where(events.c.id.in_(chunk))):
+            found[int(event_id)] = json.loads(signals)
+    return found
 
 
 def event(store: Store, event_id: int, *, public: bool = True) -> EventView | None:
