@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test audit lint bench fuzz clean
+.PHONY: demo test audit lint bench fuzz badinput clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("civicwatch needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -47,6 +47,10 @@ fuzz: $(VENV)/.installed-dev
 	for target in split coder dates names feeds pages; do \
 		$(BIN)/python fuzz/fuzz_$$target.py -max_total_time=$(FUZZ_SECONDS) -timeout=30 || exit 1; \
 	done
+
+## The bad-input corpus at full size (100 MB page, 1 GB gzip bomb, 2 GB files); CI runs smaller ones over the caps.
+badinput: $(VENV)/.installed-dev
+	CIVICWATCH_BADINPUT_FULL=1 $(BIN)/pytest -q tests/test_badinput.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
