@@ -4,8 +4,9 @@ The incidents are GENERATED (fictional names, 60 countries, dates over 2015-2025
 reported by one to three documents, a third of the repeats spelling the person's name in Cyrillic
 and some dating it to the month only, so merging has real work to do. Each size gets a fresh SQLite
 database loaded with ``store.bulk.load`` (not timed); then ``connect`` runs once, timed end to end
-(reading, blocking, comparing, registering names, writing events). Because it compares within blocks
-(country and month), incidents/second should stay roughly level from 10k to 100k.
+(reading, blocking, comparing, registering names, writing events), counting the SQL statements it
+sends. Because it compares within blocks (country and month), incidents/second should stay roughly
+level from 10k to 100k.
 
 Run: ``.venv/bin/python benchmarks/connect.py`` (``--sizes 10000`` for a short run); with
 ``--postgresql postgresql+psycopg://127.0.0.1/test`` each size runs in a fresh schema of that database
@@ -28,6 +29,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pycountry
+from sqlalchemy import event
 
 from civicwatch.connect.transliterate import to_latin
 from civicwatch.model import Document, Incident
@@ -117,9 +119,16 @@ def run(size: int, postgresql: str | None = None) -> dict[str, object]:
         store = Store(database_url)
         store.upgrade()
         bulk.load(store, documents, codings, coder_version="bench")
+        sent: list[str] = []  # SQL statements connect sends (an executemany the driver batches counts once)
+
+        def listener(_connection: object, _cursor: object, statement: str, *_rest: object) -> None:
+            sent.append(statement)
+
+        event.listen(store._engine, "before_cursor_execute", listener)
         start = time.perf_counter()
         report = stored.connect(store)
         seconds = time.perf_counter() - start
+        event.remove(store._engine, "before_cursor_execute", listener)
         by_hash = {d.content_hash: i for i, d in enumerate(documents)}
         with store._read() as connection:  # the benchmark reads its own result back; no product code here
             from sqlalchemy import select
@@ -136,6 +145,7 @@ def run(size: int, postgresql: str | None = None) -> dict[str, object]:
     precision, recall = pairwise(predicted, truth)
     return {"incidents": report.incidents, "events": report.new_events, "true_events": len(set(truth)),
             "seconds": round(seconds, 2), "incidents_per_second": round(report.incidents / seconds),
+            "statements": len(sent),
             "pairwise_precision": round(precision, 3), "pairwise_recall": round(recall, 3)}
 
 
