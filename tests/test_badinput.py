@@ -21,12 +21,12 @@ import hashlib
 import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -73,25 +73,42 @@ class Run:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
+# Runs the command as its own child and writes that child's peak RSS (kB) to argv[1]. Why a go-between:
+# Linux keeps the memory high-water mark across exec, so a child forked straight from this test process
+# would report the test process's own size (hundreds of MB of served bodies), not the command's.
+_MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_pid, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
         stdin: bytes | None = None) -> Run:
-    """Run ``civicwatch ARGS`` as a child; its own peak RSS comes from ``wait4`` (not the whole test run's)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as given:
+    """Run ``civicwatch ARGS`` as a child; with its exit status, output and own peak resident memory."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as given, \
+            tempfile.NamedTemporaryFile("r") as peak:
         given.write(stdin or b"")
         given.seek(0)
-        child = subprocess.Popen([sys.executable, "-m", "civicwatch", *args], stdin=given, stdout=out, stderr=err,
-                                 env={**os.environ, **(env or {})}, cwd=cwd)
-        killer = threading.Timer(CHILD_TIMEOUT_S, child.kill)
-        killer.start()
+        command = [sys.executable, "-c", _MEASURE, peak.name, sys.executable, "-m", "civicwatch", *args]
+        child = subprocess.Popen(command, stdin=given, stdout=out, stderr=err, env={**os.environ, **(env or {})},
+                                 cwd=cwd, start_new_session=True)
         try:
-            _pid, status, usage = os.wait4(child.pid, 0)
-        finally:
-            killer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
+            child.wait(timeout=CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)  # the command too, not only the go-between
+            child.wait()
+            raise
         out.seek(0)
         err.seek(0)
         return Run(child.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   usage.ru_maxrss / 1024)
+                   int(peak.read() or 0) / 1024)
 
 
 def _names(line: str, name: str) -> bool:
