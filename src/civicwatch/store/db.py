@@ -751,10 +751,13 @@ def _audit_view(incident: Incident) -> dict[str, Any]:
     return dataclasses.asdict(incident)
 
 
+_INCIDENT_FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(Incident))
+
+
 def _incident(row: Row[Any]) -> Incident:
-    values = row._asdict()
-    del values["created_at"], values["updated_at"]
-    values.pop("visibility", None)  # derived, for the public rule; not part of the incident
+    # Only the incident's own fields: a column a later migration adds (visibility, timestamps, ...) is
+    # the store's business, not the incident's, and must not break reading.
+    values = {k: v for k, v in row._asdict().items() if k in _INCIDENT_FIELD_NAMES}
     if "confidential" in values:
         values["confidential"] = bool(values["confidential"])
     return Incident(**values)
