@@ -353,6 +353,60 @@ def _document_problems(api: FastAPI) -> None:
     api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise it
 
 
+# OpenAPI links: where an answer's ids lead (operation -> operation, its parameters as runtime expressions).
+# They tell a client, and schemathesis's stateful tests, that GET /incidents gives ids GET /incidents/{id}
+# takes, and that ``next`` is the following page's ``cursor``.
+LINKS: list[tuple[str, str, str, dict[str, str]]] = [
+    ("/incidents", "/incidents/{id}", "FirstIncident", {"path.id": "$response.body#/items/0/id"}),
+    ("/incidents", "/incidents", "NextIncidents", {"query.cursor": "$response.body#/next"}),
+    ("/incidents/{id}", "/documents/{id}", "IncidentDocument", {"path.id": "$response.body#/document_id"}),
+    ("/incidents/{id}", "/countries/{iso2}", "IncidentCountry", {"path.iso2": "$response.body#/country"}),
+    ("/documents", "/documents/{id}", "FirstDocument", {"path.id": "$response.body#/items/0/id"}),
+    ("/documents", "/documents", "NextDocuments", {"query.cursor": "$response.body#/next"}),
+    ("/countries", "/countries/{iso2}", "FirstCountry", {"path.iso2": "$response.body#/items/0/country"}),
+    ("/countries", "/countries/{iso2}/detained", "FirstCountryDetained",
+     {"path.iso2": "$response.body#/items/0/country"}),
+    ("/countries", "/countries/{iso2}/upr", "FirstCountryUpr", {"path.iso2": "$response.body#/items/0/country"}),
+    ("/countries/{iso2}", "/incidents/{id}", "LatestIncident", {"path.id": "$response.body#/latest/0/id"}),
+    ("/ratings", "/countries/{iso2}", "FirstRatedCountry", {"path.iso2": "$response.body#/items/0/country"}),
+    ("/watchlist", "/countries/{iso2}", "FirstWatchedCountry", {"path.iso2": "$response.body#/items/0/country"}),
+    ("/events", "/events/{id}", "FirstEvent", {"path.id": "$response.body#/items/0/id"}),
+    ("/events", "/events", "NextEvents", {"query.cursor": "$response.body#/next"}),
+    ("/events/{id}", "/incidents/{id}", "EventIncident", {"path.id": "$response.body#/incidents/0"}),
+    ("/events/{id}", "/documents/{id}", "EventSource", {"path.id": "$response.body#/sources/0/document_id"}),
+    ("/persons", "/persons/{id}", "FirstPersonCase", {"path.id": "$response.body#/items/0/id"}),
+    ("/persons", "/persons", "NextPersons", {"query.cursor": "$response.body#/next"}),
+    ("/organisations", "/organisations/{id}", "FirstOrganisationCase", {"path.id": "$response.body#/items/0/id"}),
+    ("/organisations", "/organisations", "NextOrganisations", {"query.cursor": "$response.body#/next"}),
+    ("/countries/{iso2}/detained", "/persons/{id}", "DetainedPersonCase", {"path.id": "$response.body#/items/0/id"}),
+    ("/sources", "/sources", "NextSources", {"query.cursor": "$response.body#/next"}),
+    ("/countries/{iso2}/upr", "/countries/{iso2}/upr", "NextUpr",
+     {"path.iso2": "$request.path.iso2", "query.cursor": "$response.body#/next"}),
+]
+
+
+def links_in_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with ``LINKS`` in its operations' 200 responses (by the target's operationId)."""
+    paths = schema["paths"]
+    for source, target, name, parameters in LINKS:
+        answer = paths[source]["get"]["responses"]["200"]
+        answer.setdefault("links", {})[name] = {
+            "operationId": paths[target]["get"]["operationId"], "parameters": parameters,
+        }
+    return schema
+
+
+def _document_links(api: FastAPI) -> None:
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = links_in_openapi(build())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]  # as _document_problems does
+
+
 def create_api(store: Store) -> FastAPI:
     """The API application over ``store``, to mount at ``/api/v1``."""
     api = FastAPI(
@@ -367,6 +421,7 @@ def create_api(store: Store) -> FastAPI:
     )
     add_problem_handlers(api)
     _document_problems(api)
+    _document_links(api)
 
     @api.get("/incidents", response_model=IncidentList, responses=problem_responses(400), tags=["incidents"])
     def list_incidents(
