@@ -221,7 +221,7 @@ SERVED = [
     Served("feed-binary-junk", "feeds/binary-junk.xml", "not a readable feed"),
     Served("feed-nul-and-controls", "feeds/nul-and-controls.xml", None, new=1, failed=0),
     Served("feed-empty", "feeds/empty.xml", "empty response"),
-    Served("feed-deep-nesting", "large:deep-nesting.xml", None, new=1, failed=0),
+    Served("feed-deep-nesting", "large:deep-nesting.xml", "more than 256 levels deep; refused"),
     Served("feed-gzip-corrupt", "feeds/rss091-no-links.xml", "body is corrupt", headers=GZIP),
     Served("feed-unknown-encoding", "feeds/rss10-rdf.xml", "unsupported Content-Encoding 'br'",
            headers={"Content-Encoding": "br"}),
