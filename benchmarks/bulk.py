@@ -1,14 +1,22 @@
-"""Bulk coding on Dask: documents per second and peak memory per worker, against plain ``civicwatch code``.
+"""Bulk coding on Dask: wall time, CPU time and peak memory per worker, against plain ``civicwatch code``.
 
-Run: ``.venv/bin/python benchmarks/bulk.py [--sizes 10k,100k,1M]`` (default 10k,100k)
+Run: ``.venv/bin/python benchmarks/bulk.py [--sizes 10k,100k,1M] [--runs 1,2,plain]`` (default 10k,100k and
+all three runs)
 
 The archives are GENERATED: fictional template reports (invented names, real country and place names)
 each joined to a real-text fragment read at run time from the development set
 (``../shared/devset/devset.jsonl``, never copied into the repository). They are written once to the
 git-ignored ``benchmarks/.cache/bulk/`` and reused. For each size the same file is coded by
 ``civicwatch bulk code`` on a LocalCluster of 1 and then 2 workers, and by ``civicwatch code`` in one
-process; each figure is recorded with ``os.getloadavg()`` (the machine is shared). Results go to
-``benchmarks/results/bulk.json``.
+process.
+
+The machine is shared, so wall time alone cannot show scaling or overhead. Each run also records the CPU
+time (user + sys) it used: every partition reports its own ``time.process_time()`` and its worker's
+``getrusage``; the whole run's CPU (this process, which holds the scheduler and the nannies, plus the
+worker processes, reaped when the cluster closes) comes from ``getrusage`` deltas; plain ``civicwatch
+code`` from ``wait4``, with its start (imports, coder) measured on a one-document file. The load average is
+sampled every 5 s during each run. Results go to ``benchmarks/results/bulk.json`` (other sizes or runs than
+the default: ``bulk-<sizes>.json``).
 """
 
 from __future__ import annotations
@@ -18,11 +26,14 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from civicwatch.bulk import manifest
 from civicwatch.bulk.run import run
@@ -67,68 +78,185 @@ def generate(path: Path, count: int) -> None:
     part.replace(path)
 
 
+class LoadSampler:
+    """The 1-minute load average every 5 s while a run goes on (the machine is shared)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(5):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def figures(self) -> dict[str, float]:
+        """First, mean and last sample."""
+        return {"before": round(self.samples[0], 2), "mean": round(sum(self.samples) / len(self.samples), 2),
+                "after": round(self.samples[-1], 2)}
+
+
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
 def bulk(path: Path, workers: int) -> dict[str, object]:
-    """Code ``path`` with ``workers`` local workers; docs/s and each worker's peak RSS."""
+    """Code ``path`` with ``workers`` local workers: wall and CPU time, the time before the first document,
+    and each worker's peak RSS."""
     out = CACHE / f"out-{path.stem}-{workers}"
     shutil.rmtree(out, ignore_errors=True)
-    load_before = os.getloadavg()
-    summary = run([path], out, workers=workers, partition_size=5000)
-    peaks: dict[int, float] = {}
-    for record in manifest.finished(out).values():
-        pid = int(record["worker_pid"])
-        peaks[pid] = max(peaks.get(pid, 0.0), float(record["worker_max_rss_mb"]))
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.time()
+    with LoadSampler() as load:
+        summary = run([path], out, workers=workers, partition_size=5000)
+    own_cpu = _cpu(resource.getrusage(resource.RUSAGE_SELF)) - _cpu(own)
+    # The worker processes are this process's children, reaped when the cluster closed.
+    worker_cpu = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - _cpu(children)
+    records = list(manifest.finished(out).values())
     shutil.rmtree(out)
-    return {"workers": workers, "documents": summary.documents, "seconds": summary.seconds,
-            "docs_per_second": round(summary.documents / summary.seconds, 1),
-            "peak_rss_mb_per_worker": sorted(peaks.values()), "loadavg_before": load_before,
-            "loadavg_after": os.getloadavg()}
+    per_worker: dict[int, dict[str, float]] = {}
+    for record in records:
+        worker = per_worker.setdefault(int(record["worker_pid"]), {"partitions": 0, "task_cpu_seconds": 0.0})
+        worker["partitions"] += 1
+        worker["task_cpu_seconds"] = round(worker["task_cpu_seconds"] + record["cpu_seconds"], 3)
+        worker["coder_seconds"] = max(worker.get("coder_seconds", 0.0), record["coder_seconds"])
+        worker["cpu_seconds_at_last_partition"] = max(worker.get("cpu_seconds_at_last_partition", 0.0),
+                                                      record["worker_cpu_seconds"])
+        worker["peak_rss_mb"] = max(worker.get("peak_rss_mb", 0.0), record["worker_max_rss_mb"])
+    first = min(r["started_at"] for r in records)
+    steady = max(r["finished_at"] for r in records) - first
+    task_cpu = sum(r["cpu_seconds"] for r in records)
+    return {
+        "workers": workers, "documents": summary.documents, "partitions": len(records),
+        "seconds": summary.seconds, "docs_per_second": round(summary.documents / summary.seconds, 1),
+        "planning_seconds": summary.planning_seconds, "cluster_seconds": summary.cluster_seconds,
+        # Planning, cluster start, a worker's start and its coder: everything before the first document.
+        "seconds_before_first_document": round(first - began, 3),
+        "steady_seconds": round(steady, 3), "steady_docs_per_second": round(summary.documents / steady, 1),
+        "cpu_seconds": {"partitions": round(task_cpu, 3), "worker_processes": round(worker_cpu, 3),
+                        "client_scheduler_nannies": round(own_cpu, 3), "total": round(worker_cpu + own_cpu, 3)},
+        "per_worker": list(per_worker.values()),
+        "peak_rss_mb_per_worker": sorted(w["peak_rss_mb"] for w in per_worker.values()),
+        "loadavg_1min": load.figures(),
+    }
 
 
 def plain(path: Path) -> dict[str, object]:
-    """``civicwatch code`` in one process on the same file (process start and coder loading included)."""
+    """``civicwatch code`` in one process on the same file: wall and CPU time (start and coder included)."""
     target = CACHE / "plain.jsonl"
-    load_before = os.getloadavg()
-    started = time.perf_counter()
-    with open(target, "wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "civicwatch", "code", str(path)], stdout=sink,
-                                stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)  # wait4: the child's own peak RSS
-    seconds = time.perf_counter() - started
+    with LoadSampler() as load:
+        started = time.perf_counter()
+        with open(target, "wb") as sink:
+            proc = subprocess.Popen([sys.executable, "-m", "civicwatch", "code", str(path)], stdout=sink,
+                                    stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)  # wait4: the child's own CPU time and peak RSS
+        seconds = time.perf_counter() - started
     with open(target, "rb") as produced:
         documents = sum(1 for _ in produced)
     target.unlink()
     return {"workers": "civicwatch code", "documents": documents, "seconds": round(seconds, 3),
-            "docs_per_second": round(documents / seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "exit_status": os.waitstatus_to_exitcode(status), "loadavg_before": load_before,
-            "loadavg_after": os.getloadavg()}
+            "docs_per_second": round(documents / seconds, 1), "cpu_seconds": {"total": round(_cpu(usage), 3)},
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "exit_status": os.waitstatus_to_exitcode(status),
+            "loadavg_1min": load.figures()}
+
+
+def plain_start(path: Path) -> float:
+    """CPU seconds of ``civicwatch code`` on a one-document file: its start, the coder, one document.
+
+    The least of two runs: what a run costs before its documents, free of a neighbour's cache misses."""
+    one = CACHE / "one-document.jsonl"
+    with open(path, "rb") as source:
+        one.write_bytes(source.readline())
+    spent = []
+    for _ in range(2):
+        proc = subprocess.Popen([sys.executable, "-m", "civicwatch", "code", str(one)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spent.append(_cpu(os.wait4(proc.pid, 0)[2]))
+    return round(min(spent), 3)
+
+
+def compare(figures: dict[str, dict[str, Any]], start_cpu: float) -> dict[str, object]:
+    """Overhead (CPU per document, bulk vs plain) and scaling (wall and CPU, 2 vs 1 worker) for one size."""
+    out: dict[str, object] = {}
+    one, two, single = figures.get("1"), figures.get("2"), figures.get("plain")
+    if single is not None:
+        docs = single["documents"]
+        plain_cpu = single["cpu_seconds"]["total"]
+        steady = (plain_cpu - start_cpu) / (docs - 1)
+        out["plain_cpu_ms_per_document"] = {"whole": round(1000 * plain_cpu / docs, 4),
+                                            "after_start": round(1000 * steady, 4)}
+        for name, run_ in (("1 worker", one), ("2 workers", two)):
+            if run_ is None:
+                continue
+            cpu = run_["cpu_seconds"]
+            out[f"overhead {name}"] = {
+                # The partitions' own CPU per document against plain code's, its start taken off.
+                "partitions_vs_plain_after_start": round(cpu["partitions"] / run_["documents"] / steady, 3),
+                # Every process of the run (cluster, workers' start and coder) against all of plain code's.
+                "whole_run_vs_whole_plain": round(cpu["total"] / run_["documents"] / (plain_cpu / docs), 3),
+            }
+    if one is not None and two is not None:
+        out["parallel_efficiency_wall"] = round(one["seconds"] / (2 * two["seconds"]), 3)
+        out["parallel_efficiency_steady_wall"] = round(one["steady_seconds"] / (2 * two["steady_seconds"]), 3)
+        out["loadavg_mean_1_worker_2_workers"] = [one["loadavg_1min"]["mean"], two["loadavg_1min"]["mean"]]
+        # Equal CPU for the same documents means the work divides; the wall time then depends on free cores.
+        out["cpu_2_workers_vs_1"] = {
+            "total": round(two["cpu_seconds"]["total"] / one["cpu_seconds"]["total"], 3),
+            "partitions": round(two["cpu_seconds"]["partitions"] / one["cpu_seconds"]["partitions"], 3)}
+    return out
 
 
 def main() -> None:
     """Generate (or reuse) the archives, measure, print and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1M")
-    sizes = [s.strip() for s in parser.parse_args().sizes.split(",")]
-    unknown = [s for s in sizes if s not in SIZES]
+    parser.add_argument("--runs", default="1,2,plain", help="comma-separated: 1 and 2 (workers), plain")
+    args = parser.parse_args()
+    sizes = [s.strip() for s in args.sizes.split(",")]
+    runs_wanted = [r.strip() for r in args.runs.split(",")]
+    unknown = [s for s in sizes if s not in SIZES] + [r for r in runs_wanted if r not in ("1", "2", "plain")]
     if unknown:
-        parser.error(f"unknown size {unknown[0]}; use {', '.join(SIZES)}")
+        parser.error(f"unknown size or run {unknown[0]}; sizes: {', '.join(SIZES)}; runs: 1, 2, plain")
     CACHE.mkdir(parents=True, exist_ok=True)
+    default = args.sizes == "10k,100k" and args.runs == "1,2,plain"
+    target = RESULTS if default else RESULTS.with_name(f"bulk-{'-'.join(sizes)}-{'-'.join(runs_wanted)}.json")
     runs: list[dict[str, object]] = []
+    comparisons: dict[str, object] = {}
     results: dict[str, object] = {
         "coder_version": CODER_VERSION, "cpus": os.cpu_count(), "python": platform.python_version(),
         "archives": "generated: fictional templates + real devset fragments", "partition_size": 5000,
-        "note": "bulk seconds include starting the LocalCluster; the machine is shared (see loadavg)", "runs": runs,
+        "note": "bulk seconds include planning and starting the LocalCluster; the machine is shared "
+                "(see loadavg_1min); CPU seconds are user + sys", "runs": runs, "comparisons": comparisons,
     }
+    start_cpu = 0.0
     for size in sizes:
         path = CACHE / f"generated-{size}.jsonl"
         print(f"{size}: generating archive (templates + devset fragments) at {path}" if not path.exists()
               else f"{size}: reusing generated archive {path}", flush=True)
         generate(path, SIZES[size])
-        for figure in (bulk(path, 1), bulk(path, 2), plain(path)):
+        if "plain" in runs_wanted and not start_cpu:
+            start_cpu = plain_start(path)
+            results["plain_start_cpu_seconds"] = start_cpu
+        figures: dict[str, dict[str, Any]] = {}
+        for wanted in runs_wanted:
+            figure = plain(path) if wanted == "plain" else bulk(path, int(wanted))
             figure["size"] = size
+            figures[wanted] = figure
             print(json.dumps(figure), flush=True)
             runs.append(figure)
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    print(f"written to {RESULTS}")
+        comparisons[size] = compare(figures, start_cpu)
+        print(json.dumps({size: comparisons[size]}), flush=True)
+        target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")  # each size kept as it ends
+    print(f"written to {target}")
 
 
 if __name__ == "__main__":
