@@ -102,7 +102,8 @@ def _insert_ignore(dialect: str, table: Any) -> Any:
 
 class _Registry:
     """The aliases of one kind (all countries: a person is reported from several), read once per ``connect``
-    call and kept up to date in memory by it, the only writer during the call.
+    call and kept up to date in memory by it: like the events, the registry assumes one ``connect`` at a
+    time (a second one running meanwhile could add the same person twice, as it could before).
 
     New entries get provisional (negative) ids while a batch is matched, so a later name of the same batch
     matches an entry added earlier in it; ``flush`` writes them in three statements (entries, aliases,
