@@ -154,7 +154,12 @@ def parse_feed(fetched: Fetched) -> Any:
     if fetched.content_type:
         charset = f"; charset={fetched.charset}" if fetched.charset else ""
         headers["content-type"] = fetched.content_type + charset
-    parsed = feedparser.parse(data, response_headers=headers)
+    try:
+        parsed = feedparser.parse(data, response_headers=headers)
+    except UnicodeError as exc:
+        # feedparser decodes the XML declaration's encoding name as UTF-8 and lets a stray byte there
+        # escape (``encoding="ut\xf5-8"``, found by fuzzing).
+        raise ParseError(fetched.url, f"not a readable feed: bad encoding declaration ({exc.reason})") from exc
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no RSS or Atom elements"
         raise ParseError(fetched.url, f"not a readable feed: {str(reason).splitlines()[0][:200]}")
