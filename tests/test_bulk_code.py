@@ -156,3 +156,14 @@ def test_a_parquet_archive_codes_like_its_jsonl(coded: tuple[Path, Path, RunSumm
 
     assert summary.documents == 132 and summary.bad_lines == 0
     assert incidents(tmp_path / "out") == incidents(out)
+
+
+def test_local_workers_are_forked_with_the_coder_built(coded: tuple[Path, Path, RunSummary]) -> None:
+    from civicwatch.bulk import manifest
+
+    _, out, _ = coded
+    records = list(manifest.finished(out).values())
+
+    # Built once by the forkserver, not by each worker on its first partition (~1.5 CPU seconds each).
+    assert [r["coder_seconds"] for r in records] == [0.0] * len(records)
+    assert all(r["cpu_seconds"] > 0 and r["worker_cpu_seconds"] >= r["cpu_seconds"] for r in records)
