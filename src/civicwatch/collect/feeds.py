@@ -156,7 +156,7 @@ def parse_feed(fetched: Fetched) -> Any:
         headers["content-type"] = fetched.content_type + charset
     try:
         parsed = feedparser.parse(data, response_headers=headers)
-    except UnicodeError as exc:
+    except UnicodeDecodeError as exc:
         # feedparser decodes the XML declaration's encoding name as UTF-8 and lets a stray byte there
         # escape (``encoding="ut\xf5-8"``, found by fuzzing).
         raise ParseError(fetched.url, f"not a readable feed: bad encoding declaration ({exc.reason})") from exc
