@@ -17,12 +17,15 @@ scheduler and the nannies) plus that of the processes it started (the forkserver
 and forks the workers, with the workers it reaped); plain ``civicwatch code`` from ``wait4``, with its
 start (imports, coder) measured on a one-document file. The load average is
 sampled every 5 s during each run. Results go to ``benchmarks/results/bulk.json`` (other sizes or runs than
-the default: ``bulk-<sizes>.json``).
+the default: ``bulk-<sizes>-<runs>.json``). ``--paired`` measures the per-document overhead alone: one
+partition coded alternately by the bulk task and by plain ``code``'s loop in one process
+(``bulk-paired.json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -199,6 +202,44 @@ def plain_start(path: Path) -> float:
     return round(min(spent), 3)
 
 
+def paired(path: Path, rounds: int = 3) -> dict[str, object]:
+    """CPU per document of one 5,000-document partition coded in this process by the bulk task and by plain
+    ``civicwatch code``'s loop (``code_lines`` and its JSON output), alternately, with the same coder.
+
+    Alternating in one process, both sides meet the same neighbours: on a shared machine this is the
+    steadiest figure of the per-document overhead (cluster and process starts left out)."""
+    import civicwatch.bulk.run as bulk_run
+    from civicwatch.bulk import archive
+    from civicwatch.code.jsonl import bounded_lines, code_lines
+
+    out = CACHE / "out-paired"
+    shutil.rmtree(out, ignore_errors=True)
+    partition = archive.plan([path], 5000)[0]
+    manifest.prepare(out, [path], [partition], 5000, CODER_VERSION)
+    bulk_run.prepare_worker()
+    coder = bulk_run._coder
+
+    def plain_partition() -> float:
+        # What the CLI's loop does, writing to /dev/null: read, validate, code, JSON out.
+        started = time.process_time()
+        with open(path, "rb") as source, open(os.devnull, "w", encoding="utf-8") as sink:
+            lines = itertools.islice(bounded_lines(source), partition.count)
+            for result in code_lines(lines, coder, input=str(path)):
+                if isinstance(result, dict):
+                    sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return time.process_time() - started
+
+    ratios, plain_cpu, bulk_cpu = [], [], []
+    for _ in range(rounds):
+        plain_cpu.append(plain_partition())
+        bulk_cpu.append(bulk_run.code_partition(partition, str(out), CODER_VERSION)["cpu_seconds"])
+        ratios.append(bulk_cpu[-1] / plain_cpu[-1])
+    shutil.rmtree(out)
+    return {"documents": partition.count, "plain_cpu_seconds": [round(c, 3) for c in plain_cpu],
+            "bulk_cpu_seconds": bulk_cpu, "ratios": [round(r, 3) for r in ratios],
+            "median_ratio": round(sorted(ratios)[len(ratios) // 2], 3)}
+
+
 def compare(figures: dict[str, dict[str, Any]], start_cpu: float) -> dict[str, object]:
     """Overhead (CPU per document, bulk vs plain) and scaling (wall and CPU, 2 vs 1 worker) for one size."""
     out: dict[str, object] = {}
@@ -235,10 +276,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1M")
     parser.add_argument("--runs", default="1,2,plain", help="comma-separated: 1 and 2 (workers), plain")
+    parser.add_argument("--paired", action="store_true",
+                        help="only the in-process paired measure of per-document overhead (bulk-paired.json)")
     parser.add_argument("--one-run", nargs=2, metavar=("ARCHIVE", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_run:
         print(json.dumps(one_run(Path(args.one_run[0]), int(args.one_run[1]))))
+        return
+    if args.paired:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        generate(CACHE / "generated-10k.jsonl", SIZES["10k"])
+        with LoadSampler() as load:
+            figure = paired(CACHE / "generated-10k.jsonl")
+        figure["loadavg_1min"] = load.figures()
+        print(json.dumps(figure))
+        RESULTS.with_name("bulk-paired.json").write_text(json.dumps(figure, indent=1) + "\n", encoding="utf-8")
         return
     sizes = [s.strip() for s in args.sizes.split(",")]
     runs_wanted = [r.strip() for r in args.runs.split(",")]

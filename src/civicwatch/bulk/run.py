@@ -271,7 +271,12 @@ def _local_cluster(workers: int) -> Any:
     from distributed import LocalCluster
     from distributed.utils import get_mp_context
 
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+    settings: dict[str, object] = {"distributed.worker.multiprocessing-method": "forkserver"}
+    if not _dashboard_served():
+        # Without a dashboard nobody sees the workers' statistical profiles (a stack sample every 10 ms,
+        # taken in the worker while it codes) or the system monitor's samples: not worth their CPU.
+        settings |= {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.interval": "10s"}
+    with dask.config.set(settings):
         # In place of Dask's preloads (distributed and its packages): ours imports what a worker needs.
         # Ignored once this process's forkserver runs (a second run): it then has the coder already.
         get_mp_context().set_forkserver_preload(["civicwatch.bulk.preload"])
