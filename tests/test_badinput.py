@@ -213,6 +213,8 @@ SERVED = [
     Served("feed-cp1251-declared-utf8", "feeds/cp1251-declared-utf8.xml", None, new=1, failed=0),
     Served("feed-utf16-declared-utf8", "feeds/utf16-declared-utf8.xml", "not a readable feed"),
     Served("feed-50mb", "large:feed-huge.xml", "over the 20,000,000-byte cap"),
+    *([Served("feed-19mb-17275-items-under-cap", "large:feed-under-cap.xml", None, new=17275, failed=0)]
+      if make_large.full_sizes() else []),  # a minute of storing: full runs only
     Served("feed-rss091-title-only-item", "feeds/rss091-no-links.xml", None, new=2, failed=0),
     Served("feed-rss10-rdf-bad-date", "feeds/rss10-rdf.xml", None, new=1, failed=0),
     Served("feed-rss20-empty-items", "feeds/rss20-empty-items.xml", "feed entry has no text", new=1, failed=2),
