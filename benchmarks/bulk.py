@@ -154,6 +154,7 @@ def one_run(path: Path, workers: int) -> dict[str, object]:
     first = min(r["started_at"] for r in records)
     steady = max(r["finished_at"] for r in records) - first
     task_cpu = sum(r["cpu_seconds"] for r in records)
+    thread_cpu = sum(r["thread_cpu_seconds"] for r in records)
     return {
         "workers": workers, "documents": summary.documents, "partitions": len(records),
         "seconds": summary.seconds, "docs_per_second": round(summary.documents / summary.seconds, 1),
@@ -161,7 +162,8 @@ def one_run(path: Path, workers: int) -> dict[str, object]:
         # Planning, cluster start, a worker's start and its coder: everything before the first document.
         "seconds_before_first_document": round(first - began, 3),
         "steady_seconds": round(steady, 3), "steady_docs_per_second": round(summary.documents / steady, 1),
-        "cpu_seconds": {"partitions": round(task_cpu, 3), "other_processes": round(reaped + live, 3),
+        "cpu_seconds": {"partitions": round(task_cpu, 3), "partitions_coding_thread": round(thread_cpu, 3),
+                        "other_processes": round(reaped + live, 3),
                         "client_scheduler_nannies": round(own_cpu, 3), "total": round(own_cpu + reaped + live, 3)},
         "per_worker": list(per_worker.values()),
         "peak_rss_mb_per_worker": sorted(w["peak_rss_mb"] for w in per_worker.values()),
