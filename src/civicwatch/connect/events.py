@@ -202,6 +202,55 @@ def best_group(candidate: Candidate, groups: Iterable[Group]) -> tuple[Group, Ca
     return best
 
 
+def _prefixes(candidate: Candidate) -> set[str]:
+    """The first three letters of every word of the names a candidate gives (initials left out)."""
+    return {word[:3] for key in candidate.name_keys for word in key.split() if len(word) > 1}
+
+
+class _Blocks:
+    """The groups filed under each block, and under each (block, first three letters of a named word).
+
+    A candidate that names someone can only join a group a member of which names nobody (evidence may
+    match) or names someone like it: ``compare`` refuses two incidents that both name people and share
+    none. So it is compared with the groups filed under its names' word beginnings and with the groups
+    holding an unnamed member, not with every group of its months; in a busy country (hundreds of
+    incidents a month) that keeps merging near-linear. Names alike but for their first three letters are
+    not compared, as the registry does not compare them either (``store/cases.py``).
+    """
+
+    def __init__(self) -> None:
+        self._all: dict[tuple[str, str], list[Group]] = {}
+        self._named: dict[tuple[tuple[str, str], str], dict[int, Group]] = {}
+        self._unnamed: dict[tuple[str, str], dict[int, Group]] = {}
+        self._order: dict[int, int] = {}
+
+    def file(self, group: Group, member: Candidate) -> None:
+        home = home_block(group.members[0].incident)
+        if id(group) not in self._order:
+            self._order[id(group)] = len(self._order)
+            self._all.setdefault(home, []).append(group)
+        prefixes = _prefixes(member)
+        if not prefixes:
+            self._unnamed.setdefault(home, {})[id(group)] = group
+        for prefix in prefixes:
+            self._named.setdefault((home, prefix), {})[id(group)] = group
+
+    def near(self, candidate: Candidate) -> list[Group]:
+        """The groups ``candidate`` may join, block by block in its ``block_keys`` order, oldest first."""
+        keys = block_keys(candidate.incident)
+        prefixes = _prefixes(candidate)
+        found: list[Group] = []
+        for key in keys:
+            if not prefixes:
+                found += self._all.get(key, [])
+                continue
+            here: dict[int, Group] = dict(self._unnamed.get(key, {}))
+            for prefix in prefixes:
+                here.update(self._named.get((key, prefix), {}))
+            found += sorted(here.values(), key=lambda g: self._order[id(g)])
+        return found
+
+
 def merge(incidents: Iterable[Incident], existing: Iterable[Group] = ()) -> list[Group]:
     """Group ``incidents`` into events, adding to ``existing`` groups where they match.
 
@@ -215,20 +264,21 @@ def merge(incidents: Iterable[Incident], existing: Iterable[Group] = ()) -> list
     Id order is also the order in which ``civicwatch connect`` meets them across runs, so one run over
     everything and several runs over the newcomers agree. Incidents without ids keep the order given.
     """
-    blocks: dict[tuple[str, str], list[Group]] = {}
+    blocks = _Blocks()
     groups = list(existing)
     for group in groups:
-        blocks.setdefault(home_block(group.members[0].incident), []).append(group)
+        for member in group.members:
+            blocks.file(group, member)
     for incident in sorted(incidents, key=lambda i: (i.id is None, i.id or 0)):
         candidate = Candidate.of(incident)
-        nearby = [g for key in block_keys(incident) for g in blocks.get(key, [])]
-        found = best_group(candidate, nearby)
+        found = best_group(candidate, blocks.near(candidate))
         if found is None:
             group = Group([candidate])
             groups.append(group)
-            blocks.setdefault(home_block(incident), []).append(group)
+            blocks.file(group, candidate)
             continue
         group, other, match = found
         group.members.append(candidate)
         group.joins.append({"incident_id": incident.id, "with": other.incident.id, **match.to_json()})
+        blocks.file(group, candidate)
     return groups
