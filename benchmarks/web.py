@@ -503,7 +503,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"A SQLite database of {data['incidents']:,} incidents in {data['documents']:,} documents (about 600",
         "characters, 2-4 incidents each) across 200 countries with a skewed share (the busiest about 7%), "
         "**generated",
-        "from templates with invented names**, loaded with `civicwatch.store.bulk.load`"
+        "from templates with invented names**, loaded with `civicwatch.store.bulk.load` and connected by "
+        "`civicwatch connect` (events and the registry of the persons named)"
         + (f" in {data['seconds']:.0f} s" if not data.get("reused") else f" (cached; built in {data['seconds']:.0f} s)")
         + f" ({data['bytes'] / 2**30:.2f} GiB).",
         f"`civicwatch serve` ({result['workers']} uvicorn process{'es' if result['workers'] > 1 else ''}) on "
@@ -512,9 +513,15 @@ def markdown(result: dict[str, Any]) -> str:
         "queries' and templates' own cost); then, on a server with the page cache on (as `serve` runs by default, "
         f"{result['cache_mb']} MB), each address the clients ask for is viewed once and the same "
         f"{result['clients']} clients repeat their requests for as long (the case of a site whose readers look at "
-        "the same country pages and lists while no write comes in; any write empties the cache). Each row cycles "
+        "the same country pages and lists; machine writes keep it for `public_lag_seconds`, a person's change "
+        "empties it). Each row cycles "
         "through the 200 countries, busiest first. Bare FTS5 is `MATCH ... ORDER BY bm25(documents_fts) LIMIT 20` "
-        "through sqlite3 on the same file in the same run.",
+        "through sqlite3 on the same file in the same run. "
+        + ("Both servers first counted every country page in the background (`web/warm.py`, as `serve` does by "
+           f"default; {', '.join(f'{s} s' for s in result.get('warming_seconds', []))} for the 200 countries) and "
+           "the measuring began when they said so: the sequential country row is each country's first view "
+           "after that." if result.get("warm") else
+           "The servers did not warm (`--no-warm`): the sequential country row is each country counted cold."),
         f"Machine: {host['cores']} cores ({host['cpu']}), {host['memory_gib']} GiB, Python {host['python']}, "
         f"SQLite {host['sqlite']}; load average at the end {', '.join(f'{x:.1f}' for x in result['load_average'])} "
         "(other work was running on the machine).",
