@@ -596,9 +596,15 @@ def main() -> int:
                         help="measure country pages cold: the server does not count them in the background first")
     parser.add_argument("--no-wrk", action="store_true",
                         help="load with Python clients (httpx) even when wrk (Debian package wrk) is installed")
+    parser.add_argument("--database", type=Path, metavar="FILE",
+                        help="measure this generated database (with its .json beside it) instead of the cached one")
     args = parser.parse_args()
 
-    path, meta = database(args.incidents, args.reuse)
+    if args.database:
+        path, meta = args.database, json.loads(args.database.with_suffix(".json").read_text(encoding="utf-8"))
+        meta["reused"] = True
+    else:
+        path, meta = database(args.incidents, args.reuse)
     how = "reused" if meta["reused"] else f"built in {meta['seconds']} s"
     print(f"Database: {path} ({meta['documents']:,} documents, {meta['incidents']:,} incidents, generated from "
           f"templates; {how})", flush=True)
