@@ -98,18 +98,19 @@ def connect(store: Store, *, progress: Callable[[int, int], None] | None = None)
 def _existing_groups(connection: Connection, batch: list[Incident], prepared: dict[int, Candidate]) -> list[Group]:
     """The events filed in any block the batch's incidents look in, with their incidents.
 
-    ``prepared``: the candidates the previous batch read, by incident id. Each batch re-reads the events
-    of the blocks it touches (a researcher may have split or merged them meanwhile), but an incident read
-    back unchanged is not prepared for comparison again (transliterating its names and evidence was half
-    the time of a 100k run); ``prepared`` is left holding this batch's candidates.
+    ``prepared``: the candidates the previous batch read or connected, by incident id. Each batch re-reads
+    the events of the blocks it touches (a researcher may have split or merged them meanwhile), but an
+    incident read back unchanged is not prepared for comparison again (transliterating its names and
+    evidence was half the time of a 100k run); ``prepared`` is left holding the candidates read here.
     """
     keys = sorted({key for incident in batch for key in block_keys(incident)})
+    columns = _incident_columns()
     found: dict[int, Group] = {}
     seen: dict[int, Candidate] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
         rows = connection.execute(
-            select(events.c.id, events.c.locked, *_incident_columns())
+            select(events.c.id, events.c.locked, *columns)
             .join(incidents, incidents.c.event_id == events.c.id)
             .where(tuple_(events.c.country, func.coalesce(events.c.month, "")).in_(chunk))
             .order_by(incidents.c.id)
@@ -117,7 +118,7 @@ def _existing_groups(connection: Connection, batch: list[Incident], prepared: di
         for row in rows:
             event_id = int(row[0])  # the join names the event's id first, the incident's after it
             group = found.setdefault(event_id, Group([], event_id=event_id, locked=bool(row.locked)))
-            incident = _joined_incident(row)
+            incident = _joined_incident(row, columns)
             before = prepared.get(int(incident.id or 0))
             # Candidate.of is a function of the incident alone: an equal incident gets an equal candidate.
             candidate = (Candidate(incident, before.name_keys, before.evidence, before.span)
@@ -129,8 +130,8 @@ def _existing_groups(connection: Connection, batch: list[Incident], prepared: di
     return list(found.values())
 
 
-def _joined_incident(row: Any) -> Incident:
-    return Incident(**{c.name: row._mapping[c] for c in _incident_columns()})
+def _joined_incident(row: Any, columns: list[Any] | None = None) -> Incident:
+    return Incident(**{c.name: row._mapping[c] for c in columns or _incident_columns()})
 
 
 def _connect_batch(connection: Connection, batch: list[Incident], report: ConnectReport,
@@ -172,6 +173,11 @@ def _connect_batch(connection: Connection, batch: list[Incident], report: Connec
     if members:
         connection.execute(update(incidents).where(incidents.c.id == bindparam("b_id"))
                            .values(event_id=bindparam("b_event")), members)
+    # The batch's own candidates, now as stored (in their events), for the next batch to find prepared.
+    for group in [*new_groups, *(g for _, g, _ in grown)]:
+        for member in group.members:
+            member.incident.event_id = group.event_id
+            prepared[int(member.incident.id or 0)] = member
 
 
 def _signals(connection: Connection, event_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
