@@ -5,8 +5,10 @@ review POSTs to a real ``civicwatch serve``, the server killed mid-request) on S
 
 1. the database is brought to the state before the command, and the command runs unkilled: the reference;
 2. then, ``--kills`` times: the state before the command is restored, the command started as a subprocess
-   and SIGKILLed after a random delay within the reference run's duration, re-run to completion, and
-   ``civicwatch check`` must report nothing; the final contents must equal the reference's.
+   and SIGKILLed, re-run to completion, and ``civicwatch check`` must report nothing; the final contents
+   must equal the reference's. Every other kill comes at a random point of the command's stored progress
+   (when its k-th document, coding or edit has been committed, k drawn at random), the others at a random
+   time between its start-up and the reference run's end; both draws come from ``--seed``.
 
 Contents are compared by what identifies each row: documents by content hash, incidents by their
 document's hash, evidence span, country and types, events as sets of incidents, ratings by country and
@@ -44,10 +46,11 @@ from typing import Any
 
 import httpx
 import psycopg
-from sqlalchemy import make_url, select
+from sqlalchemy import func, make_url, select
 
+from civicwatch.errors import StoreError
 from civicwatch.store import Store
-from civicwatch.store.schema import audit_log, documents, events, incidents, persons, ratings
+from civicwatch.store.schema import audit_log, codings, documents, events, incidents, persons, ratings
 
 COMMANDS = ("collect", "process", "connect", "rate", "bulk load", "web edit")
 ENGINES = ("sqlite", "postgresql")
@@ -304,39 +307,92 @@ def _argv(command: str, run: Run) -> list[str]:
     }[command]
 
 
-def run_command(command: str, run: Run, database: Database, kill_after: float | None) -> tuple[bool, float]:
-    """Run ``command`` on ``database``; with ``kill_after`` (seconds), SIGKILL it then.
+@dataclass(frozen=True)
+class Kill:
+    """When to SIGKILL: ``after`` seconds, or as soon as the command's progress count reaches ``at``."""
+
+    after: float | None = None
+    at: int | None = None
+
+
+# What each command's stored progress is counted by (rows each of its transactions commits); connect and
+# rate write one transaction, so a kill leaves the state before or after them, and only time can pick it.
+PROGRESS: dict[str, list[Any]] = {
+    "collect": [documents],
+    "process": [codings],
+    "bulk load": [documents, codings],
+    "web edit": [audit_log],
+}
+
+
+def progress(command: str, store: Store) -> int | None:
+    """The rows ``command`` has committed so far (None for a command that commits once)."""
+    tables = PROGRESS.get(command)
+    if tables is None:
+        return None
+    with store._read() as connection:
+        total = 0
+        for table in tables:
+            query = select(func.count()).select_from(table)
+            if table is audit_log:
+                query = query.where(audit_log.c.item_kind == "incident")
+            total += int(connection.execute(query).scalar_one())
+        return total
+
+
+def _due(kill: Kill, started: float, store: Store | None, command: str) -> bool:
+    if kill.after is not None and time.monotonic() - started >= kill.after:
+        return True
+    if kill.at is not None and store is not None:
+        try:
+            return (progress(command, store) or 0) >= kill.at
+        except StoreError:
+            return False  # the database is busy being written: look again
+    return False
+
+
+def run_command(command: str, run: Run, database: Database, kill: Kill | None) -> tuple[bool, float]:
+    """Run ``command`` on ``database``, SIGKILLed as ``kill`` says (or to completion without it).
 
     Returns whether it was killed, and the seconds it ran (for the web edit: the edits, not the server's start).
     """
-    if command == "web edit":
-        return _run_web_edit(run, database, kill_after)
-    started = time.monotonic()
-    proc = run.start(database, *_argv(command, run))
+    watcher = Store(database.url) if kill is not None and kill.at is not None else None
     try:
-        status = proc.wait(timeout=600 if kill_after is None else kill_after)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-        return True, time.monotonic() - started
-    if status != 0:
-        raise RuntimeError(f"civicwatch {command} failed with exit status {status}")
-    return False, time.monotonic() - started
+        if command == "web edit":
+            return _run_web_edit(run, database, kill, watcher)
+        started = time.monotonic()
+        proc = run.start(database, *_argv(command, run))
+        while kill is not None and proc.poll() is None:
+            if _due(kill, started, watcher, command):
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=60)
+                return True, time.monotonic() - started
+            time.sleep(0.01)
+        status = proc.wait(timeout=600)
+        if status != 0:
+            raise RuntimeError(f"civicwatch {command} failed with exit status {status}")
+        return False, time.monotonic() - started
+    finally:
+        if watcher is not None:
+            watcher.close()
 
 
-def _run_web_edit(run: Run, database: Database, kill_after: float | None) -> tuple[bool, float]:
+def _run_web_edit(run: Run, database: Database, kill: Kill | None, watcher: Store | None) -> tuple[bool, float]:
     editor = Editor(run, database)
     editor.serve()
     client = threading.Thread(target=editor.edit_all, daemon=True)
     started = time.monotonic()
     client.start()
-    client.join(timeout=kill_after)
-    killed = client.is_alive() and kill_after is not None
-    if killed:
-        assert editor.server is not None
-        editor.killing = True
-        editor.server.send_signal(signal.SIGKILL)  # the server dies mid-request: the client is sending edits
-        editor.server.wait(timeout=60)
+    killed = False
+    while kill is not None and client.is_alive():
+        if _due(kill, started, watcher, "web edit"):
+            assert editor.server is not None
+            editor.killing = True
+            editor.server.send_signal(signal.SIGKILL)  # the server dies mid-request: the client is sending edits
+            editor.server.wait(timeout=60)
+            killed = True
+            break
+        time.sleep(0.01)
     client.join(timeout=600)
     seconds = time.monotonic() - started
     if not killed:
@@ -383,6 +439,16 @@ def contents(database: Database) -> dict[str, Any]:
     return {"keys": _jsonable(keys), "ids": ids, "counts": counts}
 
 
+def _progress_of(command: str, database: Database) -> int | None:
+    """``progress`` of a database no command is running on; closed again at once (PostgreSQL copies a
+    database only while nobody is connected to it)."""
+    store = Store(database.url)
+    try:
+        return progress(command, store)
+    finally:
+        store.close()
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=list))
 
@@ -414,6 +480,7 @@ class Figures:
     reference_seconds: float = 0.0
     kill_window: tuple[float, float] = (0.0, 0.0)  # seconds after the start the last kills were drawn from
     kills: int = 0
+    by_progress: int = 0  # kills at a point of the stored progress rather than at a time
     finished_before_kill: int = 0
     mid_run: int = 0  # kills that left a state neither before nor after (a half-done run the re-run completed)
     check_problems: list[str] = field(default_factory=list)
@@ -443,34 +510,45 @@ def crash_command(command: str, engine: str, before: Database, run: Run, dbs: Da
         # Python's start-up and the command's fixed costs: the same command again, with its work done.
         _, idle = run_command(command, run, reference_db, None)
         earliest = min(idle, seconds * 0.8)
-    dbs.drop(reference_db)
     attempts, latest = 0, seconds
+    with_progress = _progress_of(command, before)
+    total = (_progress_of(command, reference_db) or 0) - (with_progress or 0)
+    dbs.drop(reference_db)
     while figures.kills < kills and attempts < kills * 4:
         attempts += 1
         db = dbs.copy(before)
         try:
-            delay = rng.uniform(earliest, latest)
-            killed_it, took = run_command(command, run, db, delay)
+            # Every other kill at a random point of the command's stored progress (right after one of its
+            # commits, while it works on the next), the others at a random time (reading, coding, committing).
+            if with_progress is not None and total >= 2 and figures.kills % 2 == 0:
+                kill = Kill(at=with_progress + rng.randint(1, total - 1))
+                when = f"after {kill.at - with_progress} of {total} rows"
+            else:
+                kill = Kill(after=rng.uniform(earliest, latest))
+                when = f"at {kill.after:.2f} s"
+            killed_it, took = run_command(command, run, db, kill)
             if not killed_it:
                 # Faster than the reference this time (a loaded machine varies): aim earlier from now on.
                 figures.finished_before_kill += 1
-                latest = min(latest, took) * 0.9
-                earliest = min(earliest, latest * 0.8)
+                if kill.after is not None:
+                    latest = min(latest, took) * 0.9
+                    earliest = min(earliest, latest * 0.8)
                 continue
+            figures.by_progress += kill.at is not None
             figures.kills += 1
             killed = contents(db)
             if killed["keys"] not in (initial["keys"], reference["keys"]):
                 figures.mid_run += 1
             run_command(command, run, db, None)
             problems = check(run, db, cli=cli_check)
-            figures.check_problems += [f"kill {figures.kills} at {delay:.2f} s: {p}" for p in problems]
+            figures.check_problems += [f"kill {figures.kills} {when}: {p}" for p in problems]
             final = contents(db)
             for part, value in final["keys"].items():
                 if value != reference["keys"][part]:
-                    figures.differences.append(f"kill {figures.kills} at {delay:.2f} s: {part} differ")
+                    figures.differences.append(f"kill {figures.kills} {when}: {part} differ")
             if final["ids"] != reference["ids"]:
                 figures.ids_differ += 1
-            log(f"{engine} {command}: kill {figures.kills} at {delay:.2f} s, "
+            log(f"{engine} {command}: kill {figures.kills} {when}, "
                 f"{'mid-run' if killed['keys'] not in (initial['keys'], reference['keys']) else 'clean'} state, "
                 f"check {problems or 'ok'}")
         finally:
@@ -496,14 +574,19 @@ def workspace(count: int) -> Iterator[Run]:
 
 
 def crash_engine(engine: str, run: Run, commands: list[str], kills: int, seed: int, postgres_url: str,
-                 log: Callable[[str], None] = lambda _: None, cli_check: bool = True) -> list[Figures]:
-    """Every command in ``commands`` killed ``kills`` times on ``engine``."""
+                 log: Callable[[str], None] = lambda _: None, cli_check: bool = True,
+                 done: Callable[[Figures], None] = lambda _: None) -> list[Figures]:
+    """Every command in ``commands`` killed ``kills`` times on ``engine``; ``done`` is told of each command's
+    figures as soon as they are known."""
     dbs = Databases(engine, run.folder, postgres_url)
     try:
         before = _prepare_chain(run, dbs)
         rng = random.Random(f"{seed}-{engine}")
-        return [crash_command(command, engine, before[command], run, dbs, kills, rng, log, cli_check)
-                for command in commands]
+        results = []
+        for command in commands:
+            results.append(crash_command(command, engine, before[command], run, dbs, kills, rng, log, cli_check))
+            done(results[-1])
+        return results
     finally:
         dbs.close()
 
@@ -521,17 +604,23 @@ def main() -> None:
     commands = [c.strip() for c in args.commands.split(",")]
     started = time.monotonic()
     results: list[Figures] = []
+
+    def write(figures: Figures | None = None) -> None:  # after every command: an interrupted run keeps its figures
+        if figures is not None:
+            results.append(figures)
+        report = {
+            "documents": args.documents, "kills_per_command": args.kills, "seed": args.seed,
+            "seconds": round(time.monotonic() - started, 1), "load_average": os.getloadavg(),
+            "results": [{**vars(f), "ok": f.ok} for f in results],
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that the databases made are dropped
     with workspace(args.documents) as run:
         for engine in args.engines.split(","):
-            results += crash_engine(engine, run, commands, args.kills, args.seed, args.postgres_url,
-                                    log=lambda line: print(line, file=sys.stderr, flush=True))
-    report = {
-        "documents": args.documents, "kills_per_command": args.kills, "seed": args.seed,
-        "seconds": round(time.monotonic() - started, 1), "load_average": os.getloadavg(),
-        "results": [{**vars(f), "ok": f.ok} for f in results],
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            crash_engine(engine, run, commands, args.kills, args.seed, args.postgres_url,
+                         log=lambda line: print(line, file=sys.stderr, flush=True), done=write)
     for f in results:
         print(f"{f.engine:10} {f.command:10} kills {f.kills:3} mid-run {f.mid_run:3} "
               f"check problems {len(f.check_problems)} differences {len(f.differences)} ids differ {f.ids_differ} "

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import crash  # noqa: E402
 
 KILLS = 2
-DOCUMENTS = 16
+DOCUMENTS = 30
 
 
 @pytest.fixture(scope="module")
