@@ -2,7 +2,8 @@
 
 Each task codes one partition in a worker process: every line goes through ``civicwatch.code.jsonl``'s
 validation and ``Coder.code`` exactly as ``code_document`` calls it, so the incidents equal those of
-``civicwatch code`` document by document. A worker builds its ``Coder`` once and keeps it.
+``civicwatch code`` document by document. A worker keeps one ``Coder``: on a local cluster the workers are
+forked from a forkserver that built it (``preload``), on a remote one each builds it on its first partition.
 """
 
 from __future__ import annotations
