@@ -156,10 +156,10 @@ def parse_feed(fetched: Fetched) -> Any:
         headers["content-type"] = fetched.content_type + charset
     try:
         parsed = feedparser.parse(data, response_headers=headers)
-    except UnicodeDecodeError as exc:
-        # feedparser decodes the XML declaration's encoding name as UTF-8 and lets a stray byte there
-        # escape (``encoding="ut\xf5-8"``, found by fuzzing).
-        raise ParseError(fetched.url, f"not a readable feed: bad encoding declaration ({exc.reason})") from exc
+    except ValueError as exc:
+        # feedparser lets odd encoding declarations escape: a stray byte in the name (UnicodeDecodeError) or
+        # a NUL in it ("embedded null character" from the codec lookup), both found by fuzzing.
+        raise ParseError(fetched.url, f"not a readable feed: {str(exc).splitlines()[0][:200]}") from exc
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no RSS or Atom elements"
         raise ParseError(fetched.url, f"not a readable feed: {str(reason).splitlines()[0][:200]}")
