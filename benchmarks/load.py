@@ -366,7 +366,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         SECTION,
         "",
-        f"    .venv/bin/python benchmarks/load.py --minutes {minutes:g}",
+        f"    .venv/bin/python benchmarks/load.py --minutes {minutes:g}"
+        + ("" if data["path"] == str(web.CACHE / "web-1000000.db") else f" --database {data['path']}"),
         "",
         f"`benchmarks/load.py` on a copy of the generated database of `benchmarks/web.py`: {data['incidents']:,} "
         f"incidents in {data['documents']:,} documents (generator {data['generator']}, **generated from templates "
