@@ -51,7 +51,7 @@ from sqlalchemy.sql import FromClause
 from civicwatch.errors import UsageError
 from civicwatch.model import Document, Incident
 from civicwatch.store.db import Store
-from civicwatch.store.schema import data_version, documents, incidents, sightings, sources
+from civicwatch.store.schema import documents, incidents, sightings, sources
 from civicwatch.store.visibility import PUBLIC_VISIBILITY
 from civicwatch.store.withheld import Withheld
 from civicwatch.store.withheld import load as _load_withheld
@@ -494,10 +494,6 @@ def set_publish_lag(seconds: float) -> None:
     if not 0 <= seconds <= 3600:
         raise UsageError(f"public_lag_seconds = {seconds}", "expected 0 to 3600 seconds")
     _publish_lag[0] = float(seconds)
-
-
-def _data_version(connection: Connection) -> int:
-    return int(connection.execute(select(data_version.c.version)).scalar() or 0)
 
 
 def _fresh(kept: _Kept, version: int, person_change: int, now: float) -> bool:

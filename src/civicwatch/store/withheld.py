@@ -43,12 +43,11 @@ class Withheld:
     """What to black out of public output; ``Withheld.none()`` when no entry is confidential (the usual case)."""
 
     names: frozenset[str]  # whole names (aliases), casefolded
-    words: frozenset[str]  # their words of four letters or more, casefolded
     pattern: re.Pattern[str] | None
 
     @staticmethod
     def none() -> Withheld:
-        return Withheld(frozenset(), frozenset(), None)
+        return Withheld(frozenset(), None)
 
     @staticmethod
     def of(aliases: list[str]) -> Withheld:
@@ -63,7 +62,7 @@ class Withheld:
             r"(?<!\w)(?:" + "|".join(re.escape(p) for p in parts) + r")" + _ENDING + r"(?!\w)",
             re.IGNORECASE,
         )
-        return Withheld(frozenset(names), frozenset(words), pattern)
+        return Withheld(frozenset(names), pattern)
 
     def __bool__(self) -> bool:
         return self.pattern is not None
@@ -110,8 +109,8 @@ class Withheld:
         """A public text query without its withheld words (an empty string when nothing else is left)."""
         if self.pattern is None:
             return q
-        kept = [w for w in q.split() if not (self.pattern.fullmatch(w.strip("\"'()*")) or
-                                             w.strip("\"'()*").casefold() in self.words)]
+        # A query word may carry search syntax around it ("Eshonkulova"*, (Eshonkulova)).
+        kept = [w for w in q.split() if not self.pattern.fullmatch(w.strip("\"'()*"))]
         return " ".join(kept)
 
 
