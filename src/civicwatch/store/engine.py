@@ -7,6 +7,7 @@ so the rest of the store only asks for a connection.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,23 @@ CONNECT_TIMEOUT_S = 10  # PostgreSQL: how long to wait for an unreachable server
 BEGIN_MODE = "civicwatch_begin"
 
 _POSTGRES_DRIVERS = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"}
+
+# PostgreSQL's disk_full: the server may write "No space left on device" in another language.
+DISK_FULL_SQLSTATE = "53100"
+
+
+class _AbortedPipelineWarning(logging.Filter):
+    """Drops psycopg's "error ignored terminating <Pipeline ...>" warning.
+
+    It comes when a batch insert fails (a full disk, say) and the error that aborted the pipeline is
+    raised anyway; printed, it would be a second, unclear line beside the one ``describe`` gives.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("error ignored terminating")
+
+
+logging.getLogger("psycopg").addFilter(_AbortedPipelineWarning())
 
 
 def _hide_password(url: str) -> str:
@@ -112,7 +130,8 @@ def describe(exc: BaseException) -> str:
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     message = " ".join(str(original).split()) or type(original).__name__
     lowered = message.lower()
-    if "disk is full" in lowered or "no space left" in lowered:
+    disk_full = getattr(original, "sqlstate", None) == DISK_FULL_SQLSTATE
+    if disk_full or "disk is full" in lowered or "no space left" in lowered:
         return f"disk full: {message}"
     if "unable to open database file" in lowered:
         return f"cannot open the database file (does its folder exist and is it writable?): {message}"
