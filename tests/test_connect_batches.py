@@ -40,7 +40,8 @@ benchmark = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(benchmark)
 
 SIZE = 600
-SMALL_BATCH = 37  # an odd size, so that batch edges fall inside happenings
+SMALL_BATCH = 7  # smaller than a busy country, so that batch edges fall inside happenings
+CONNECT_BATCH = stored._connect_batch
 REGISTRIES = ((persons, person_aliases, person_incidents, "person_id"),
               (organisations, organisation_aliases, organisation_incidents, "organisation_id"))
 
@@ -89,11 +90,18 @@ def _result(store: Store) -> dict[str, Any]:
     return found
 
 
-def _connect(store: Store, batch: int, monkeypatch: pytest.MonkeyPatch) -> tuple[stored.ConnectReport, int]:
+def _connect(store: Store, batch: int, monkeypatch: pytest.MonkeyPatch) -> tuple[stored.ConnectReport, list[list[int]]]:
+    """Connect with batches of ``batch``; return the report and the incident ids of each batch of events."""
     monkeypatch.setattr(stored, "BATCH", batch)
-    batches = []
-    report = stored.connect(store, progress=lambda done, _total: batches.append(done))
-    return report, len(batches)
+    batches: list[list[int]] = []
+
+    def recorded(connection: Any, incidents: list[Incident], *args: Any) -> None:
+        batches.append([int(i.id or 0) for i in incidents])
+        CONNECT_BATCH(connection, incidents, *args)
+
+    monkeypatch.setattr(stored, "_connect_batch", recorded)
+    report = stored.connect(store)
+    return report, batches
 
 
 def test_many_small_batches_make_the_events_and_registry_one_batch_makes(
@@ -110,17 +118,38 @@ def test_many_small_batches_make_the_events_and_registry_one_batch_makes(
     in_many = _result(store)
     store.close()
 
-    assert (one_batches, many_batches) == (1, -(-one.incidents // SMALL_BATCH))
+    assert len(one_batches) == 1 and len(many_batches) >= -(-one.incidents // SMALL_BATCH)
+    assert max(map(len, many_batches)) <= SMALL_BATCH
     assert vars(one) == vars(many)
     assert in_many["events"] == in_one["events"]
     assert in_many["persons"] == in_one["persons"]
     assert in_many["organisations"] == in_one["organisations"]
-    # The comparison has work in it: events and names that span batches, aliases added in a later batch.
-    batch_of = {i: n // SMALL_BATCH for n, i in enumerate(sorted(i for e in in_one["events"] for i in e[0]))}
+    # The comparison has work in it: events that span batches, names and aliases of several batches.
+    batch_of = {i: n for n, ids in enumerate(many_batches) for i in ids}
     assert sum(len({batch_of[i] for i in e[0]}) > 1 for e in in_one["events"]) >= 20
     assert sum(len({batch_of[i] for i in p[4]}) > 1 and len(p[3]) > 1 for p in in_one["persons"]) >= 20
     assert in_one["organisations"] and one.links > SIZE
     _every_link_names_an_alias(store_url=database_url)
+
+
+def test_a_batch_of_events_holds_whole_countries_or_one_country(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch re-reads the events of its own countries only, so none is read by more batches than it fills."""
+    store = Store(database_url)
+    store.upgrade()
+    _load(store)
+    with store._read() as connection:
+        country_of = {int(r.id): r.country for r in connection.execute(select(incidents.c.id, incidents.c.country))}
+    _, batches = _connect(store, 12, monkeypatch)
+    store.close()
+    countries = [{country_of[i] for i in ids} for ids in batches]
+    for n, here in enumerate(countries):
+        for later in countries[n + 1:]:
+            assert not (here & later) or len(here | later) == 1  # a country shared only by its own pages
+    assert sorted(i for ids in batches for i in ids) == sorted(country_of)
+    assert max(map(len, batches)) == 12
+    assert any(len(here) == 1 and countries.count(here) > 1 for here in countries)  # a busy one, in pages
 
 
 def _every_link_names_an_alias(store_url: str) -> None:

@@ -4,6 +4,12 @@
 loads the events already filed in the blocks they fall in, merges with ``connect.events.merge`` and
 writes the result, ``BATCH`` incidents per transaction, each kind of write (new events, grown
 events' signals, incidents' events, registry entries, aliases, links) one executemany statement.
+
+It makes two passes. The names go first, in id order, because the registry is shared by every
+country. The events go country by country, still in id order within each: incidents of different
+countries are never one event, so this is the merge that id order gives. A batch then re-reads the
+events of its own countries only. Batches in id order met every country in every batch, so each
+re-read all the events connected so far, and a million incidents took over an hour.
 Every connected incident gets an event, a lone one too, so "not yet connected" is exactly
 ``event_id IS NULL``. A researcher's split or merge locks the events it touches (the automatic
 merge no longer adds to them) and is recorded in the audit log in the same transaction.
@@ -71,28 +77,81 @@ def _incident_columns() -> list[Any]:
 
 
 def connect(store: Store, *, progress: Callable[[int, int], None] | None = None) -> ConnectReport:
-    """Connect every incident not yet in an event; return counts. Safe to re-run (does nothing new)."""
+    """Connect every incident not yet in an event; return counts. Safe to re-run (does nothing new).
+
+    ``progress(done, total)`` is called after each batch of events, ``done`` counting incidents.
+    """
     report = ConnectReport()
     with store._read() as connection:
-        total = connection.execute(select(func.count()).where(incidents.c.event_id.is_(None))).scalar_one()
-    after = 0
-    registration = Registration()  # the registry, read once: only this call writes it meanwhile
+        counts = [(str(country), int(n)) for country, n in connection.execute(
+            select(incidents.c.country, func.count()).where(incidents.c.event_id.is_(None))
+            .group_by(incidents.c.country).order_by(incidents.c.country))]
+    total = sum(n for _, n in counts)
+    if not total:
+        _drop_empty_events(store)
+        return report
+    report.links = _register_names(store)
     prepared: dict[int, Candidate] = {}
+    for countries in _country_batches(counts):
+        after = 0
+        while True:
+            with store._write() as connection:
+                query = (select(*_incident_columns())
+                         .where(incidents.c.event_id.is_(None), incidents.c.country.in_(countries),
+                                incidents.c.id > after)
+                         .order_by(incidents.c.id).limit(BATCH))
+                batch = [_incident(row) for row in connection.execute(query)]
+                if not batch:
+                    break
+                after = batch[-1].id or after
+                _connect_batch(connection, batch, report, prepared)
+            report.incidents += len(batch)
+            if progress is not None:
+                progress(report.incidents, total)
+    _drop_empty_events(store)
+    return report
+
+
+def _drop_empty_events(store: Store) -> None:
+    """Delete the events whose incidents were all re-coded away."""
+    with store._write() as connection:
+        connection.execute(delete(events).where(~exists().where(incidents.c.event_id == events.c.id)))
+
+
+def _register_names(store: Store) -> int:
+    """Match the names of every incident not yet in an event to the registry, in id order; return links made.
+
+    A crash between this pass and the events leaves those incidents unconnected: the re-run matches
+    their names again, finds them by their exact keys and adds nothing (links are inserted or ignored).
+    """
+    registration = Registration()  # the registry, read once: only this call writes it meanwhile
+    links = 0
+    after = 0
+    columns = [incidents.c[name] for name in ("id", "country", "targets", "persons", "organisations")]
     while True:
         with store._write() as connection:
-            query = (select(*_incident_columns()).where(incidents.c.event_id.is_(None), incidents.c.id > after)
-                     .order_by(incidents.c.id).limit(BATCH))
-            batch = [_incident(row) for row in connection.execute(query)]
-            if not batch:
-                break
-            after = batch[-1].id or after
-            _connect_batch(connection, batch, report, registration, prepared)
-        report.incidents += len(batch)
-        if progress is not None:
-            progress(report.incidents, int(total))
-    with store._write() as connection:  # events whose incidents were all re-coded away
-        connection.execute(delete(events).where(~exists().where(incidents.c.event_id == events.c.id)))
-    return report
+            rows = connection.execute(select(*columns).where(incidents.c.event_id.is_(None), incidents.c.id > after)
+                                      .order_by(incidents.c.id).limit(BATCH)).all()
+            if not rows:
+                return links
+            after = int(rows[-1].id)
+            named = [Incident(id=int(r.id), country=r.country, types=[], targets=list(r.targets),
+                              persons=list(r.persons), organisations=list(r.organisations))
+                     for r in rows if r.persons or r.organisations]
+            links += registration.register(connection, named)
+
+
+def _country_batches(counts: list[tuple[str, int]]) -> list[list[str]]:
+    """Countries packed into batches of about ``BATCH`` unconnected incidents (a bigger one alone, read in pages)."""
+    batches: list[list[str]] = []
+    size = BATCH
+    for country, n in counts:
+        if size + n > BATCH:
+            batches.append([])
+            size = 0
+        batches[-1].append(country)
+        size += n
+    return batches
 
 
 def _existing_groups(connection: Connection, batch: list[Incident], prepared: dict[int, Candidate]) -> list[Group]:
@@ -135,8 +194,7 @@ def _joined_incident(row: Any, columns: list[Any] | None = None) -> Incident:
 
 
 def _connect_batch(connection: Connection, batch: list[Incident], report: ConnectReport,
-                   registration: Registration, prepared: dict[int, Candidate]) -> None:
-    report.links += registration.register(connection, batch)
+                   prepared: dict[int, Candidate]) -> None:
     existing = _existing_groups(connection, batch, prepared)
     known = {id(g): (int(g.event_id or 0), len(g.members)) for g in existing}  # read from events: ids set
     now = _now()
