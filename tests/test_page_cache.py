@@ -6,6 +6,7 @@ Over a real server (``site``: SQLite and PostgreSQL) and the real coder's incide
 from __future__ import annotations
 
 import hashlib
+import time
 
 from civicwatch.model import Document
 from civicwatch.store import Store
@@ -122,3 +123,35 @@ def test_with_a_publish_lag_new_material_waits_but_a_withdrawal_shows_at_once(st
     assert HIT not in after_mark.headers
     assert "Ismoilov" in after_mark.text  # the new report shows with the next rendering
     assert shown.evidence not in after_mark.text
+
+
+def test_past_the_lag_a_kept_page_is_sent_while_it_is_rendered_again_in_the_background(store: Store) -> None:
+    """Under load no visitor waits for a page already kept; only a page three lags old is rendered for them."""
+    add_reports(store)
+    live = LiveSite(store, public_lag_seconds=1)
+    live.start()
+    try:
+        first = live.get("/incidents?country=UZ")
+        add_reports(store, [("Blogger detained in Namangan",
+                             "Police in Namangan detained the blogger Sardor Ismoilov on 4 May 2025 (fictional).",
+                             "2025-05-04")])
+        time.sleep(1.2)  # past the lag
+        stale = live.get("/incidents?country=UZ")
+        deadline = time.monotonic() + 10
+        again = live.get("/incidents?country=UZ")
+        while "Ismoilov" not in again.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+            again = live.get("/incidents?country=UZ")
+        add_reports(store, [("Journalist fined in Fergana",
+                             "A court in Fergana fined the journalist Dilnoza Karimova on 9 May 2025 (fictional).",
+                             "2025-05-09")])
+        time.sleep(3.2)  # three lags: the kept page is too old to send while it is rendered again
+        waited = live.get("/incidents?country=UZ")
+    finally:
+        live.stop()
+        LiveSite(store)  # the lag is per process: put the default (none) back for the next tests
+
+    assert HIT not in first.headers
+    assert stale.headers[HIT] == "stale" and stale.content == first.content
+    assert again.headers[HIT] == "hit" and "Ismoilov" in again.text  # rendered in the background, then sent
+    assert HIT not in waited.headers and "Karimova" in waited.text

@@ -13,7 +13,13 @@ disappears from every cached page at the same moment as from the database. Machi
 ``process``, ``connect`` adding documents and incidents) do not: with a publish lag (``lag_seconds``,
 the ``public_lag_seconds`` setting, 30 s by default for ``serve``) a page already kept is sent for up
 to that long after them. While ``process`` writes all day, a busy page is rendered once per lag instead
-of at every view; new material takes at most the lag to appear.
+of at every view.
+
+Once the lag is over, a page kept before the writes is still sent for up to two lags more, marked
+``stale``, while it is rendered again in the background, one page at a time: under load no visitor
+waits for a page that was already kept, and re-rendering takes a bounded share of the server.
+New material appears after the lag and the next rendering. Only past three lags does a visitor
+wait for the rendering: then the background is behind and the page must be current.
 
 Pages are kept gzipped, and sent so to clients that accept it (every browser): memory holds ten
 times more pages, and the wire carries a tenth of the weight.
@@ -26,10 +32,13 @@ Only what is the same for everyone is kept: a request with a cookie or an ``Auth
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Literal
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,7 +46,10 @@ from civicwatch.store import Store
 
 MAX_ENTRY_BYTES = 1_000_000
 MAX_AGE_SECONDS = 300.0  # pages that say "today" or "3 days ago" still move on without a write
-CACHE_HEADER = (b"x-civicwatch-cache", b"hit")
+CACHE_HEADER = b"x-civicwatch-cache"  # "hit", or "stale" for a page sent while it is rendered again
+# Past the lag a page outdated by writes is sent while it is rendered again, for up to this many lags more.
+STALE_LAGS = 2
+MAX_REFRESHES_WAITING = 1000  # pages waiting to be rendered again in the background (the rest render inline)
 GZIP_LEVEL = 6  # once per page and data version; 200 kB in about 3 ms
 
 # Request headers that change what a page answers (htmx asks for a part of the incidents page).
@@ -55,14 +67,14 @@ class _Entry:
     stored_at: float
     version: int  # the data version the page was rendered at
 
-    def send_as(self, gzip_accepted: bool) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    def send_as(self, gzip_accepted: bool, how: bytes = b"hit") -> tuple[list[tuple[bytes, bytes]], bytes]:
         """The headers and body to send: the kept bytes to a client that takes gzip, else the page itself."""
         if gzip_accepted:
             body, extra = self.gzipped, [(b"content-encoding", b"gzip")]
         else:
             body, extra = gzip.decompress(self.gzipped), []
         return [*self.headers, *extra, (b"vary", b"Accept-Encoding, HX-Request"),
-                (b"content-length", str(len(body)).encode()), CACHE_HEADER], body
+                (b"content-length", str(len(body)).encode()), (CACHE_HEADER, how)], body
 
 
 class PageCache:
@@ -81,6 +93,9 @@ class PageCache:
         self._version: tuple[int, int] | None = None  # (data version, newest change by a person)
         self.hits = 0
         self.misses = 0
+        self._refreshing: set[Key] = set()  # pages waiting for, or in, their background rendering
+        self._refresh_tasks: set[asyncio.Task[None]] = set()  # held so the loop does not drop them
+        self._one_refresh_at_a_time = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope)
@@ -92,10 +107,13 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         entry = self._entries.get(key)
-        if entry is not None and self._usable(entry, version[0]):
+        state = self._state(entry, version[0]) if entry is not None else "expired"
+        if state == "stale" and not self._refresh_later(key, scope):
+            state = "expired"  # the background has too much waiting: render this one now
+        if entry is not None and state != "expired":
             self._entries.move_to_end(key)
             self.hits += 1
-            headers, body = entry.send_as(_accepts_gzip(scope))
+            headers, body = entry.send_as(_accepts_gzip(scope), b"hit" if state == "fresh" else b"stale")
             await send({"type": "http.response.start", "status": entry.status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
@@ -110,9 +128,44 @@ class PageCache:
             return None
         return (scope["path"], scope["query_string"], tuple(headers.get(name, b"") for name in _VARYING))
 
-    def _usable(self, entry: _Entry, version: int) -> bool:
+    def _state(self, entry: _Entry, version: int) -> Literal["fresh", "stale", "expired"]:
+        """Fresh: send it. Stale: send it and render it again in the background. Expired: render it now."""
         age = time.monotonic() - entry.stored_at
-        return age < MAX_AGE_SECONDS and (entry.version == version or age < self.lag_seconds)
+        limit = MAX_AGE_SECONDS if entry.version == version else min(self.lag_seconds, MAX_AGE_SECONDS)
+        if age < limit:
+            return "fresh"
+        if self.lag_seconds and age < limit + STALE_LAGS * self.lag_seconds:
+            return "stale"
+        return "expired"
+
+    def _refresh_later(self, key: Key, scope: Scope) -> bool:
+        """Have the page at ``key`` rendered again in the background; False when too many are waiting."""
+        if key in self._refreshing:
+            return True
+        if len(self._refreshing) >= MAX_REFRESHES_WAITING:
+            return False
+        self._refreshing.add(key)
+        # The visitor's request as it came (the page answers the same for every anonymous visitor).
+        request = {**scope, "headers": list(scope["headers"])}
+        if "state" in scope:
+            request["state"] = dict(scope["state"])
+        task = asyncio.get_running_loop().create_task(self._refresh(key, request))
+        self._refresh_tasks.add(task)
+        task.add_done_callback(self._refresh_tasks.discard)
+        return True
+
+    async def _refresh(self, key: Key, scope: Scope) -> None:
+        try:
+            async with self._one_refresh_at_a_time:  # visitors' own renderings are not crowded out
+                version = self._current_version()
+                entry = self._entries.get(key)
+                if version is None or entry is None or self._state(entry, version[0]) == "fresh":
+                    return  # the database cannot say, the cache was emptied, or a visitor rendered it
+                await self._render_and_keep(key, version, scope, _no_body(), _discard)
+        except Exception:  # noqa: BLE001 - a failed refresh leaves the page to be rendered by its next visitor
+            logging.getLogger(__name__).exception("rendering %s again in the background failed", key[0])
+        finally:
+            self._refreshing.discard(key)
 
     def _current_version(self) -> tuple[int, int] | None:
         try:
@@ -176,6 +229,25 @@ class PageCache:
     def _clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
+
+
+def _no_body() -> Receive:
+    """The ``receive`` of a background rendering: an empty body, then nothing (a client that stays)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # never set: the rendering ends by itself
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _discard(message: Message) -> None:
+    """Where a background rendering's response goes: the cache keeps its copy, nobody else waits for it."""
 
 
 def _accepts_gzip(scope: Scope) -> bool:
