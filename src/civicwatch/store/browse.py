@@ -188,7 +188,7 @@ def document_page(
     )
     with store._read() as connection:
         rows = connection.execute(query).all()
-    blackout = withheld(store)
+        blackout = withheld(store, connection)
     page = [blackout.document(_public_document(row)) for row in rows[:limit]]
     following = encode_cursor("documents", [page[-1].id]) if len(rows) > limit and page else None
     return page, following
@@ -201,7 +201,7 @@ def public_document(store: Store, document_id: int) -> Document | None:
     with store._read() as connection:
         query = select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == document_id, public_document_rule())
         row = connection.execute(query).first()
-    return None if row is None else withheld(store).document(_public_document(row))
+        return None if row is None else withheld(store, connection).document(_public_document(row))
 
 
 # -- incidents -----------------------------------------------------------------------------------
@@ -396,15 +396,16 @@ def incident_page(
     _check_limit(limit)
     if filters.sort not in SORTS:
         raise UsageError(f"sort={filters.sort}", "expected one of: " + ", ".join(SORTS))
-    blackout = withheld(store)
-    query = _incident_query(_without_withheld(filters, blackout), store.dialect)
-    if cursor:
-        query = query.where(_after(store, filters, cursor))
-    if filters.sort == "confidence":
-        query = query.order_by(incidents.c.confidence.desc(), incidents.c.id.desc())
-    else:
-        query = query.order_by(*_date_order(store.dialect))
+    after = _after(store, filters, cursor) if cursor else None
     with store._read() as connection:
+        blackout = withheld(store, connection)
+        query = _incident_query(_without_withheld(filters, blackout), store.dialect)
+        if after is not None:
+            query = query.where(after)
+        if filters.sort == "confidence":
+            query = query.order_by(incidents.c.confidence.desc(), incidents.c.id.desc())
+        else:
+            query = query.order_by(*_date_order(store.dialect))
         rows = connection.execute(query.limit(limit + 1)).all()
     page = [blackout.incident(_incident(row)) for row in rows[:limit]]
     following = _cursor_after(filters, page[-1]) if len(rows) > limit and page else None
@@ -416,14 +417,14 @@ def recent_incidents(
 ) -> list[tuple[Incident, datetime]]:
     """The public incidents matching ``filters`` coded or edited most recently, with that time: for feeds."""
     _check_limit(limit)
-    blackout = withheld(store)
-    query = (
-        _incident_query(_without_withheld(filters, blackout), store.dialect)
-        .add_columns(incidents.c.updated_at)
-        .order_by(incidents.c.updated_at.desc(), incidents.c.id.desc())
-        .limit(limit)
-    )
     with store._read() as connection:
+        blackout = withheld(store, connection)
+        query = (
+            _incident_query(_without_withheld(filters, blackout), store.dialect)
+            .add_columns(incidents.c.updated_at)
+            .order_by(incidents.c.updated_at.desc(), incidents.c.id.desc())
+            .limit(limit)
+        )
         rows = connection.execute(query).all()
     return [(blackout.incident(_incident(row)), row.updated_at) for row in rows]
 
@@ -442,7 +443,7 @@ def incident_with_document(store: Store, incident_id: int) -> tuple[Incident, Do
         document = connection.execute(
             select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id == found.document_id, public_document_rule())
         ).first()
-    blackout = withheld(store)
+        blackout = withheld(store, connection)
     return blackout.incident(found), None if document is None else blackout.document(_public_document(document))
 
 
@@ -455,8 +456,8 @@ def incidents_of_document(store: Store, document_id: int) -> list[Incident]:
         .where(incidents.c.document_id == document_id, _public())
         .order_by(incidents.c.evidence_start, incidents.c.id)
     )
-    blackout = withheld(store)
     with store._read() as connection:
+        blackout = withheld(store, connection)
         return [blackout.incident(_incident(row)) for row in connection.execute(query)]
 
 
@@ -500,19 +501,25 @@ def _fresh(kept: _Kept, version: int, person_change: int, now: float) -> bool:
     return kept.person_change == person_change and (kept.version == version or now - kept.at < _publish_lag[0])
 
 
-def _cached(store: Store, key: tuple[Any, ...], compute: Callable[[Connection], _T]) -> _T:
-    """``compute(connection)``, remembered per store and ``key`` while the data stays the same (or within the lag)."""
+def _cached(store: Store, key: tuple[Any, ...], compute: Callable[[Connection], _T],
+            connection: Connection | None = None) -> _T:
+    """``compute(connection)``, remembered per store and ``key`` while the data stays the same (or within the lag).
+
+    Given a ``connection``, it runs in that transaction (one read fewer for the page that asks).
+    """
+    if connection is None:
+        with store._read() as opened:
+            return _cached(store, key, compute, opened)
     from civicwatch.store.db import versions
 
-    with store._read() as connection:
-        version, person_change = versions(connection)  # read in the same transaction as the computation
-        now = time.monotonic()
-        with _cache_lock:
-            hit = _cache.get(store, {}).get(key)
-        if hit is not None and _fresh(hit, version, person_change, now):
-            result: _T = hit.value
-            return result
-        result = compute(connection)
+    version, person_change = versions(connection)  # read in the same transaction as the computation
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(store, {}).get(key)
+    if hit is not None and _fresh(hit, version, person_change, now):
+        result: _T = hit.value
+        return result
+    result = compute(connection)
     with _cache_lock:
         entries = _cache.setdefault(store, {})
         stale = [k for k, kept in entries.items() if not _fresh(kept, version, person_change, now)]
@@ -530,12 +537,13 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def withheld(store: Store) -> Withheld:
+def withheld(store: Store, connection: Connection | None = None) -> Withheld:
     """The names of confidential persons and organisations, to black out of public output (``store/withheld.py``).
 
     Every public read passes its incidents, documents and snippets through it; cached until the data changes.
+    Given the read's ``connection``, the names come from the same transaction as what they black out.
     """
-    return _cached(store, ("withheld",), _load_withheld)
+    return _cached(store, ("withheld",), _load_withheld, connection)
 
 
 # A text query that matches nothing (no letter or digit): what a query of withheld words only becomes.
@@ -769,7 +777,7 @@ def documents_by_id(store: Store, ids: Iterable[int]) -> dict[int, Document]:
         rows = connection.execute(
             select(*_PUBLIC_DOCUMENT_COLUMNS).where(documents.c.id.in_(wanted), public_document_rule())
         ).all()
-    blackout = withheld(store)
+        blackout = withheld(store, connection)
     return {int(row.id): blackout.document(_public_document(row)) for row in rows}
 
 
