@@ -136,12 +136,13 @@ def compare(a: Candidate, b: Candidate) -> Match | None:
     x, y = a.incident, b.incident
     if x.country != y.country or (x.document_id is not None and x.document_id == y.document_id):
         return None
-    if not types_compatible(x.types, y.types):
-        return None
-    signals = ["country", "types"]
+    # The date first: of the incidents in a candidate's blocks (three months) most are weeks apart.
     dated = dates_close(a.span, b.span)
     if not dated and a.span is not None and b.span is not None:
         return None  # both dated, too far apart
+    if not types_compatible(x.types, y.types):
+        return None
+    signals = ["country", "types"]
     if dated:
         signals.append("date")
     names = tuple(sorted({k for k in a.name_keys for o in b.name_keys if keys_match(k, o)}))

@@ -6,16 +6,20 @@ Kazakh, Kyrgyz and Tajik, then folds of Latin spellings that differ between syst
 
 from __future__ import annotations
 
+import re
 import tomllib
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+
+# A run of letters or digits (what ``str.isalnum`` accepts): the words of a name.
+_WORD = re.compile(r"[^\W_]+")
 
 
 @cache
-def _rules() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+def _rules() -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
     data = tomllib.loads((resources.files("civicwatch") / "codebook" / "transliteration.toml").read_text("utf-8"))
-    letters = {k: v for k, v in data["cyrillic"].items() if len(k) == 1}
+    letters = str.maketrans({k: v for k, v in data["cyrillic"].items() if len(k) == 1})
     folds = tuple((str(a), str(b)) for a, b in data["fold"]["rules"])
     return letters, folds
 
@@ -23,11 +27,14 @@ def _rules() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
 def to_latin(name: str) -> str:
     """``name`` in lower-case Latin letters: Cyrillic transliterated, accents dropped."""
     letters, _ = _rules()
-    out = "".join(letters.get(ch, ch) for ch in name.lower())
+    out = name.lower().translate(letters)
+    if out.isascii():  # most names and evidence after the table: nothing to decompose
+        return out
     decomposed = unicodedata.normalize("NFKD", out)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=200_000)  # connect meets the same names again and again
 def name_key(name: str) -> str:
     """The matching key of a name: Latin, folded, words kept in order and separated by one space.
 
@@ -38,5 +45,4 @@ def name_key(name: str) -> str:
     latin = to_latin(name)
     for old, new in folds:
         latin = latin.replace(old, new)
-    words = "".join(ch if ch.isalnum() else " " for ch in latin).split()
-    return " ".join(words)
+    return " ".join(_WORD.findall(latin))
