@@ -131,10 +131,10 @@ class _Registry:
     def _remember(self, entity_id: int, key: str, alias: str, countries: list[str]) -> None:
         self.by_key.setdefault(key, entity_id)
         self.aliases.add((entity_id, alias))
+        prefixes = {word[:3] for word in key.split() if len(word) > 1}
         for country in countries:
-            for word in key.split():
-                if len(word) > 1:
-                    self.by_prefix.setdefault((country, word[:3]), {})[key] = entity_id
+            for prefix in prefixes:
+                self.by_prefix.setdefault((country, prefix), {})[key] = entity_id
 
     def find(self, key: str, country: str) -> int | None:
         """The entity with this key, else the best fuzzy match among the country's entries."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -89,7 +90,13 @@ class JSONList(TypeDecorator[list[str]]):
         return None if value is None else json.dumps(list(value), ensure_ascii=False)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> list[str] | None:
-        return None if value is None else [str(v) for v in json.loads(value)]
+        return None if value is None else list(_decoded_list(value))
+
+
+@lru_cache(maxsize=16_384)
+def _decoded_list(value: str) -> tuple[str, ...]:
+    """A stored list, decoded once per distinct text: most are a type or a country repeated on many rows."""
+    return tuple(str(v) for v in json.loads(value))
 
 
 sources = Table(
