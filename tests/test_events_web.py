@@ -71,6 +71,13 @@ def test_a_researcher_splits_an_incident_off_with_the_form(site: LiveSite) -> No
     assert len(stored.event(site.store, big).incidents) == 2  # type: ignore[union-attr]
     assert [(e.actor, e.action, e.reason) for e in audit.history(site.store, "event", big)] == [
         ("amina", "split", "another day")]
+    # Splitting it again, or an incident that does not exist: a 400 page naming the incident, nothing changed.
+    again = client.post(f"/events/{big}/split", data={"incident_id": str(letter), "csrf_token": token})
+    missing = client.post(f"/events/{big}/split", data={"incident_id": "999999", "csrf_token": token})
+    assert again.status_code == missing.status_code == 400
+    assert f"{letter}: incident is alone in its event already" in again.text
+    assert "999999: no such incident" in missing.text
+    assert len(audit.history(site.store, "event", big)) == 1
 
 
 def test_a_case_page_shows_the_timeline_and_the_detained_list(site: LiveSite) -> None:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, FastAPI, Form, HTTPException, Path, Query, Reques
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicwatch.errors import UsageError
 from civicwatch.store import Store, audit
 from civicwatch.store import events as stored
 from civicwatch.web import auth
@@ -63,10 +62,8 @@ def split_event(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Take one incident out of this event into its own (audited); back to the new event."""
-    try:
-        new_id = stored.split_incident(store, incident_id, actor=user.name, reason=reason or None)
-    except UsageError as exc:
-        raise HTTPException(400, f"{exc.input}: {exc.reason}") from None
+    # A UsageError (an incident not in this database, say) is the app's 400 page, naming the input.
+    new_id = stored.split_incident(store, incident_id, actor=user.name, reason=reason or None)
     return RedirectResponse(f"/events/{new_id}", status_code=303)
 
 
@@ -79,10 +76,7 @@ def merge_event(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Merge another event into this one (audited); back to this event."""
-    try:
-        stored.merge_events(store, [id, other], actor=user.name, reason=reason or None)
-    except UsageError as exc:
-        raise HTTPException(400, f"{exc.input}: {exc.reason}") from None
+    stored.merge_events(store, [id, other], actor=user.name, reason=reason or None)
     return RedirectResponse(f"/events/{id}", status_code=303)
 
 
