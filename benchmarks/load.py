@@ -523,13 +523,7 @@ def run(args: argparse.Namespace, connections: list[int], meta: dict[str, Any], 
         "bare_fts": bare, "phases": phases, "writer": writer_figures(cycles, began, ended),
         "rss_samples": [(round(at - began, 1), kib) for at, kib in memory.samples],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result_all, indent=1) + "\n", encoding="utf-8")
-    section = markdown(result_all)
-    print()
-    print(section)
-    if not args.no_doc:
-        write_section(section)
+    web.publish(RESULTS, result_all, markdown(result_all), None if args.no_doc else write_section)
     return 0
 
 

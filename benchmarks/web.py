@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -567,6 +567,16 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def publish(results: Path, result: dict[str, Any], section: str, write: Callable[[str], None] | None) -> None:
+    """Keep the figures in ``results`` (JSON), print their section, and give it to ``write`` (a doc writer)."""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print()
+    print(section)
+    if write is not None:
+        write(section)
+
+
 def write_doc(section: str) -> None:
     """Replace (or add) the "Web" section at the end of docs/performance.md, leaving the rest as it is.
 
@@ -671,13 +681,7 @@ def main() -> int:
         "seconds": args.seconds,
         "bare_fts": bare,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    section = markdown(result)
-    print()
-    print(section)
-    if not args.no_doc:
-        write_doc(section)
+    publish(RESULTS, result, markdown(result), None if args.no_doc else write_doc)
     return 0
 
 

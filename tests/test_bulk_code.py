@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -40,6 +41,13 @@ def archive(folder: Path, copies: int = 1) -> Path:
         fh.write(b"{not json\n")
     return path
 
+
+
+def incident_rows(folder: Path) -> list[tuple[str, str, int]]:
+    """A bulk output's incidents as (document, evidence, where it starts), sorted."""
+    table = pq.read_table(folder / "incidents")
+    return sorted(zip(table.column("document_id").to_pylist(), table.column("evidence").to_pylist(),
+                      table.column("evidence_start").to_pylist(), strict=True))
 
 @pytest.fixture(scope="module")
 def coded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, RunSummary]:
@@ -149,13 +157,8 @@ def test_a_parquet_archive_codes_like_its_jsonl(coded: tuple[Path, Path, RunSumm
 
     summary = run([tmp_path / "archive.parquet"], tmp_path / "out", workers=1, partition_size=25)
 
-    def incidents(folder: Path) -> list[tuple[str, str, int]]:
-        table = pq.read_table(folder / "incidents")
-        return sorted(zip(table.column("document_id").to_pylist(), table.column("evidence").to_pylist(),
-                          table.column("evidence_start").to_pylist(), strict=True))
-
     assert summary.documents == 132 and summary.bad_lines == 0
-    assert incidents(tmp_path / "out") == incidents(out)
+    assert incident_rows(tmp_path / "out") == incident_rows(out)
 
 
 def test_local_workers_are_forked_with_the_coder_built(coded: tuple[Path, Path, RunSummary]) -> None:
@@ -167,3 +170,48 @@ def test_local_workers_are_forked_with_the_coder_built(coded: tuple[Path, Path, 
     # Built once by the forkserver, not by each worker on its first partition (~1.5 CPU seconds each).
     assert [r["coder_seconds"] for r in records] == [0.0] * len(records)
     assert all(r["cpu_seconds"] > 0 and r["worker_cpu_seconds"] >= r["cpu_seconds"] for r in records)
+
+
+def test_a_running_scheduler_is_used_as_given(coded: tuple[Path, Path, RunSummary], tmp_path: Path) -> None:
+    """A team's cluster: a scheduler and a worker started by Dask's own commands, reached by address."""
+    plain, out, _ = coded
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(scheduler_file)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                   "--nworkers", "1", "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+
+        summary = run([plain], tmp_path / "out", scheduler=address, partition_size=40)
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+
+    assert summary.scheduler == address and summary.workers == 1
+    assert summary.documents == 132 and summary.bad_lines == 1
+    assert incident_rows(tmp_path / "out") == incident_rows(out)
+
+
+def test_a_scheduler_that_does_not_answer_is_named_in_the_error(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ran = subprocess.run([*CLI, "bulk", "code", str(archive(tmp_path)), "--out", str(tmp_path / "out"),
+                          "--scheduler", f"tcp://127.0.0.1:{port}"], capture_output=True, text=True, check=False)
+
+    assert ran.returncode != 0 and "Traceback" not in ran.stderr
+    assert f"tcp://127.0.0.1:{port}" in ran.stderr and "no Dask scheduler answers there" in ran.stderr
