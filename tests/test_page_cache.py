@@ -155,3 +155,23 @@ def test_past_the_lag_a_kept_page_is_sent_while_it_is_rendered_again_in_the_back
     assert stale.headers[HIT] == "stale" and stale.content == first.content
     assert again.headers[HIT] == "hit" and "Ismoilov" in again.text  # rendered in the background, then sent
     assert HIT not in waited.headers and "Karimova" in waited.text
+
+
+def test_a_kept_page_is_sent_while_every_database_connection_is_busy(site: LiveSite) -> None:
+    """Slow renderings holding all the server's connections must not hold up pages already in memory.
+
+    The cache checks the data version on the server's event loop; had it waited for a connection there,
+    every visitor would have waited behind the slowest page (found by ``benchmarks/load.py``).
+    """
+    add_reports(site.store)
+    assert site.get("/countries/uz").status_code == 200
+    server_store = site.app.state.store
+    pool = server_store._engine.pool
+    busy = [server_store._engine.connect() for _ in range(pool.size() + pool._max_overflow)]
+    try:
+        again = site.get("/countries/uz")  # the client gives up after 10 s; the pool would wait 30
+    finally:
+        for connection in busy:
+            connection.close()
+
+    assert again.status_code == 200 and again.headers[HIT] == "hit"

@@ -82,6 +82,12 @@ class Store:
         self.url = engine.safe_url(url)  # as the user gave it, for messages: never shows the password
         with engine.translated_errors(self.url):
             self._engine = engine.build_engine(self._url)
+            # The page cache reads the data version on the web server's event loop before every page.
+            # From the shared pool it would wait, and stall every visitor, cached pages too, whenever
+            # slow renderings hold all the pool's connections; its own two connections are never all busy.
+            # (A database in memory lives in its one engine's connection: it has no second engine.)
+            in_memory = self._url.get_backend_name() == "sqlite" and engine.sqlite_path(self._url) is None
+            self._versions_engine = self._engine if in_memory else engine.build_engine(self._url, pool_size=2)
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -100,6 +106,7 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection; the store can still be used afterwards (it reconnects)."""
         self._engine.dispose()
+        self._versions_engine.dispose()
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -140,7 +147,9 @@ class Store:
         writes (new documents and incidents), never after such a change (``web/cache.py``). Two
         primary-key reads.
         """
-        with self._read() as connection:
+        self._refuse_missing_file()
+        with (engine.translated_errors(self.url), self._versions_engine.connect() as connection,
+              connection.begin()):
             return versions(connection)
 
     def _missing_sqlite_file(self) -> bool:

@@ -90,16 +90,20 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def build_engine(url: URL) -> Engine:
-    """A pooled engine for ``url`` with civicwatch's connection settings; it does not connect yet."""
+def build_engine(url: URL, pool_size: int | None = None) -> Engine:
+    """A pooled engine for ``url`` with civicwatch's connection settings; it does not connect yet.
+
+    ``pool_size`` keeps that many connections (SQLAlchemy's default when None), and as many again at most.
+    """
+    pool: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": pool_size}
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url)
+        engine = create_engine(url, **pool)
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True, **pool)
 
 
 def _configure_sqlite(engine: Engine) -> None:
