@@ -145,3 +145,35 @@ def test_ids_beyond_the_engines_integers_name_no_row_rather_than_failing(store: 
     assert len(browse.incident_page(store, IncidentFilters(), cursor=after_huge, limit=5)[0]) == 1
     documents_after_huge = browse.encode_cursor("documents", [huge])
     assert len(browse.document_page(store, browse.DocumentFilters(), cursor=documents_after_huge, limit=5)[0]) == 1
+
+
+def test_many_pages_asking_for_the_same_count_at_once_count_it_once(store: Store) -> None:
+    """Under load the incident lists all want the per-country counts together: one request counts them."""
+    import threading
+
+    from sqlalchemy import event
+
+    add(store, "Police detained the fictional activist Ana Brel.", Incident(country="UZ", types=["detention"]))
+    counted: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "GROUP BY incidents.country" in statement:
+            counted.append(statement)
+
+    event.listen(store._engine, "before_cursor_execute", note)
+    start = threading.Barrier(8)
+    answers: list[dict[str, int]] = []
+
+    def visitor() -> None:
+        start.wait()
+        answers.append(browse.counts_by_country(store))
+
+    visitors = [threading.Thread(target=visitor) for _ in range(8)]
+    for thread in visitors:
+        thread.start()
+    for thread in visitors:
+        thread.join()
+    event.remove(store._engine, "before_cursor_execute", note)
+
+    assert answers == [{"UZ": 1}] * 8
+    assert len(counted) == 1

@@ -484,6 +484,9 @@ _cache: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], _Kept]] = weakref
 _cache_lock = threading.Lock()
 _publish_lag = [0.0]
 _MAX_KEPT = 5_000  # distinct keys (countries, pages of names) kept per store before starting afresh
+_STALE_LAGS = 3  # as the page cache: past the lag, an aggregate being counted again is shown for 3 more
+# One lock per store and key: one request counts an aggregate, the others wait for it or show the last one.
+_counting: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], threading.Lock]] = weakref.WeakKeyDictionary()
 
 
 def set_publish_lag(seconds: float) -> None:
@@ -501,6 +504,11 @@ def _fresh(kept: _Kept, version: int, person_change: int, now: float) -> bool:
     return kept.person_change == person_change and (kept.version == version or now - kept.at < _publish_lag[0])
 
 
+def _recent(kept: _Kept, person_change: int, now: float) -> bool:
+    """Good enough to show while it is counted again: no person's change since, and within a few lags."""
+    return kept.person_change == person_change and now - kept.at < (1 + _STALE_LAGS) * _publish_lag[0]
+
+
 def _cached(store: Store, key: tuple[Any, ...], compute: Callable[[Connection], _T],
             connection: Connection | None = None) -> _T:
     """``compute(connection)``, remembered per store and ``key`` while the data stays the same (or within the lag).
@@ -516,10 +524,25 @@ def _cached(store: Store, key: tuple[Any, ...], compute: Callable[[Connection], 
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(store, {}).get(key)
+        locks = _counting.setdefault(store, {})
+        if len(locks) >= _MAX_KEPT:
+            locks.clear()
+        counting = locks.setdefault(key, threading.Lock())
     if hit is not None and _fresh(hit, version, person_change, now):
         result: _T = hit.value
         return result
-    result = compute(connection)
+    if hit is not None and counting.locked() and _recent(hit, person_change, now):
+        # Another request is counting this already: under load every page would otherwise count the
+        # same million rows at once. What it replaces is still within the lag's grace (machine writes only).
+        result = hit.value
+        return result
+    with counting:
+        with _cache_lock:
+            hit = _cache.get(store, {}).get(key)
+        if hit is not None and _fresh(hit, version, person_change, time.monotonic()):
+            result = hit.value  # counted while this request waited
+            return result
+        result = compute(connection)
     with _cache_lock:
         entries = _cache.setdefault(store, {})
         stale = [k for k, kept in entries.items() if not _fresh(kept, version, person_change, now)]
