@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 from lxml.html import HtmlElement
 
@@ -25,6 +25,7 @@ from civicwatch.collect.pages import (
     decode_bytes,
     decode_html,
     is_binary,
+    joined_url,
     may_follow,
     normalize_text,
     page_item,
@@ -110,7 +111,7 @@ def find_date(text: str) -> str | None:
 
 def _base_url(tree: HtmlElement, url: str) -> str:
     base = tree.find(".//base[@href]")
-    return urljoin(url, base.get("href", "").strip()) if base is not None else url
+    return (joined_url(url, base.get("href", "").strip()) or url) if base is not None else url
 
 
 def _candidates(tree: HtmlElement, base: str, page_url: str) -> Iterator[tuple[HtmlElement, str, str]]:
@@ -127,7 +128,8 @@ def _candidates(tree: HtmlElement, base: str, page_url: str) -> Iterator[tuple[H
         in_heading = bool(_TEASER_HEADINGS.intersection(ancestors[:3]))
         if len(text) < MIN_ANCHOR_CHARS and not (in_heading and len(text) >= 3):
             continue
-        url = urldefrag(urljoin(base, href))[0]
+        absolute = joined_url(base, href)
+        url = urldefrag(absolute)[0] if absolute else ""
         if url and url != page:
             yield anchor, url, text
 

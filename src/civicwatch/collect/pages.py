@@ -254,8 +254,19 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or linked.get("author")
         or _byline(tree),
         date=_date_of(tree, url),
-        canonical_url=urljoin(url, canonical) if canonical else None,
+        canonical_url=joined_url(url, canonical) if canonical else None,
     )
+
+
+def joined_url(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base``; None for an address no URL can be made of (``http://[x``).
+
+    Pages are written by anyone: a malformed link is left out, never a reason to lose the page.
+    """
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 _AUTHOR_KEYS = ("author", "article:author", "dc.creator", "dcterms.creator", "citation_author", "parsely-author")
