@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from civicwatch.errors import SourceExistsError, StoreError, UsageError
@@ -111,9 +111,11 @@ class Store:
     # -- connections ---------------------------------------------------------------------------
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def _read(self, pool: Engine | None = None) -> Iterator[Connection]:
+        """One read transaction, from the shared pool or the one given."""
         self._refuse_missing_file()
-        with engine.translated_errors(self.url), self._engine.connect() as connection, connection.begin():
+        with (engine.translated_errors(self.url), (pool or self._engine).connect() as connection,
+              connection.begin()):
             yield connection
 
     @contextmanager
@@ -147,9 +149,7 @@ class Store:
         writes (new documents and incidents), never after such a change (``web/cache.py``). Two
         primary-key reads.
         """
-        self._refuse_missing_file()
-        with (engine.translated_errors(self.url), self._versions_engine.connect() as connection,
-              connection.begin()):
+        with self._read(self._versions_engine) as connection:
             return versions(connection)
 
     def _missing_sqlite_file(self) -> bool:
